@@ -1,0 +1,166 @@
+//! Decoding one segment of MFCC frames into text: encoder bucket, token search, guards and fallback, no-speech gate.
+
+mod search;
+mod vocabulary;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+pub use search::{search, Hypothesis};
+pub use vocabulary::Vocabulary;
+
+use crate::error::Result;
+use crate::model::Model;
+
+/// Decoding settings (the `[decode]` table of a device profile).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecodeOptions {
+    /// Beam width; 1 is greedy.
+    pub beam_size: usize,
+    /// Token cap = `max_tokens_base` + `max_tokens_per_second` x segment seconds. Speech runs about 3-4 tokens per
+    /// second; a runaway repetition hits the cap.
+    pub max_tokens_base: usize,
+    /// See `max_tokens_base`.
+    pub max_tokens_per_second: f32,
+    /// A text whose zlib compression ratio exceeds this is a repetition loop (openai-whisper's 2.4).
+    pub max_compression_ratio: f32,
+    /// The encoder window (frames) to re-decode with when a guard trips; the pack's maximum is 3000 (30 s).
+    pub fallback_frames: usize,
+    /// A segment is silence when its no-speech probability exceeds this ...
+    pub no_speech_threshold: f32,
+    /// ... and its average token log-probability is below this (faster-whisper's rule and defaults).
+    pub logprob_threshold: f32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            beam_size: 1,
+            max_tokens_base: 10,
+            max_tokens_per_second: 6.0,
+            max_compression_ratio: 2.4,
+            fallback_frames: 3000,
+            no_speech_threshold: 0.6,
+            logprob_threshold: -1.0,
+        }
+    }
+}
+
+/// Which guard rejected the fast decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guard {
+    /// More tokens than the cap for this much audio.
+    TokenCap,
+    /// The text compresses too well: a repetition loop.
+    Compression,
+}
+
+/// The outcome of decoding one segment.
+#[derive(Debug, Clone)]
+pub struct SegmentDecode {
+    /// Text; empty when the segment was judged not to be speech.
+    pub text: String,
+    /// The hypothesis the text came from.
+    pub hypothesis: Hypothesis,
+    /// True when the no-speech gate dropped the text.
+    pub no_speech: bool,
+    /// The guard that tripped on the first decode (the text then comes from the fallback window).
+    pub guard: Option<Guard>,
+    /// Encoder wall time (all attempts).
+    pub encoder_time: Duration,
+    /// Decoder wall time (all attempts).
+    pub decoder_time: Duration,
+}
+
+fn compression_ratio(text: &str) -> f32 {
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let compressed = encoder
+        .write_all(text.as_bytes())
+        .and_then(|_| encoder.finish());
+    match compressed {
+        Ok(c) if !c.is_empty() => text.len() as f32 / c.len() as f32,
+        _ => 0.0,
+    }
+}
+
+fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) -> Option<Guard> {
+    if h.hit_token_cap {
+        Some(Guard::TokenCap)
+    } else if compression_ratio(text) > options.max_compression_ratio {
+        Some(Guard::Compression)
+    } else {
+        None
+    }
+}
+
+/// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
+/// First at the smallest bucket that holds it; if a guard trips, again with `fallback_frames`.
+pub fn decode_segment(
+    model: &Model,
+    frames: &[f32],
+    seconds: f32,
+    options: &DecodeOptions,
+) -> Result<SegmentDecode> {
+    let coefficients = model.manifest().frontend.mfcc_coefficients;
+    let n = frames.len() / coefficients;
+    let max_tokens = options.max_tokens_base
+        + (options.max_tokens_per_second * seconds.max(0.0)).ceil() as usize;
+    let attempt = |padded: usize,
+                   encoder_time: &mut Duration,
+                   decoder_time: &mut Duration|
+     -> Result<(Hypothesis, String)> {
+        let t0 = Instant::now();
+        let audio = model.encode(frames, padded)?;
+        let t1 = Instant::now();
+        let h = search(model, &audio, options.beam_size, max_tokens)?;
+        *encoder_time += t1 - t0;
+        *decoder_time += t1.elapsed();
+        let text = model.vocabulary().detokenize(&h.tokens);
+        Ok((h, text))
+    };
+    let mut encoder_time = Duration::ZERO;
+    let mut decoder_time = Duration::ZERO;
+    let first_window = model.bucket_for(n, 0);
+    let (mut hypothesis, mut text) = attempt(first_window, &mut encoder_time, &mut decoder_time)?;
+    let guard = check_guards(&hypothesis, &text, options);
+    let fallback_window = model.bucket_for(n, options.fallback_frames);
+    if guard.is_some() && fallback_window > first_window {
+        (hypothesis, text) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
+    }
+    let no_speech = hypothesis.no_speech_prob > options.no_speech_threshold
+        && hypothesis.avg_logprob() < options.logprob_threshold;
+    let text = if no_speech {
+        String::new()
+    } else {
+        text.trim().to_string()
+    };
+    Ok(SegmentDecode {
+        text,
+        hypothesis,
+        no_speech,
+        guard,
+        encoder_time,
+        decoder_time,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compression_ratio;
+
+    #[test]
+    fn repetition_compresses_far_better_than_a_sentence() {
+        let sentence =
+            "After the storm passed, the neighbours gathered in the street to clear the branches.";
+        assert!(
+            compression_ratio(sentence) < 2.0,
+            "{}",
+            compression_ratio(sentence)
+        );
+        assert!(compression_ratio(&"Turn off the lights. ".repeat(20)) > 2.4);
+    }
+}

@@ -1,0 +1,230 @@
+//! Token search over the decoder: greedy (beam size 1) and beam search, with Whisper's suppression rules.
+//!
+//! Rules as in faster-whisper / openai-whisper (`whisper/decoding.py`, `SuppressTokens`, `SuppressBlank`,
+//! https://github.com/openai/whisper/blob/517a43ecd132a2089d85f4ebc044728a71d49f13/whisper/decoding.py): the manifest's
+//! `suppress` ids and every timestamp id at every step; `suppress_at_begin` at the first step; stop at end-of-text.
+//! Beam scores are summed log-probabilities; finished hypotheses are ranked by score / length (length penalty 1).
+
+use crate::error::Result;
+use crate::model::{AudioContext, KvCache, Model};
+
+/// The result of searching one segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hypothesis {
+    /// Text token ids (no prompt, no end-of-text).
+    pub tokens: Vec<u32>,
+    /// Sum of the chosen tokens' log-probabilities (end-of-text included when reached).
+    pub sum_logprob: f32,
+    /// Probability of the no-speech token at the first step (before suppression).
+    pub no_speech_prob: f32,
+    /// True when the search stopped at `max_tokens` instead of end-of-text.
+    pub hit_token_cap: bool,
+    /// Decoder calls made (a beam of width k costs up to k calls per token).
+    pub decoder_calls: usize,
+}
+
+impl Hypothesis {
+    /// Mean log-probability per token (faster-whisper's `avg_logprob`).
+    pub fn avg_logprob(&self) -> f32 {
+        self.sum_logprob / (self.tokens.len() + 1) as f32
+    }
+}
+
+struct Beam {
+    tokens: Vec<u32>,
+    score: f32,
+    cache: KvCache,
+    logits: Vec<f32>,
+}
+
+/// Masks the suppressed ids of one logits row (in place).
+struct TokenRules {
+    suppress: Vec<usize>,
+    suppress_at_begin: Vec<usize>,
+    timestamp_begin: usize,
+}
+
+impl TokenRules {
+    fn new(model: &Model) -> TokenRules {
+        let t = &model.manifest().tokens;
+        TokenRules {
+            suppress: t.suppress.iter().map(|&id| id as usize).collect(),
+            suppress_at_begin: t.suppress_at_begin.iter().map(|&id| id as usize).collect(),
+            timestamp_begin: t.timestamp_begin as usize,
+        }
+    }
+
+    fn apply(&self, row: &mut [f32], first_step: bool) {
+        let begin: &[usize] = if first_step {
+            &self.suppress_at_begin
+        } else {
+            &[]
+        };
+        for &id in self.suppress.iter().chain(begin) {
+            if let Some(v) = row.get_mut(id) {
+                *v = f32::NEG_INFINITY;
+            }
+        }
+        if let Some(tail) = row.get_mut(self.timestamp_begin..) {
+            tail.fill(f32::NEG_INFINITY);
+        }
+    }
+}
+
+/// In-place log-softmax; returns nothing, the row becomes log-probabilities.
+fn log_softmax(row: &mut [f32]) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = row.iter().map(|&v| (v - max).exp()).sum();
+    let log_sum = max + sum.ln();
+    row.iter_mut().for_each(|v| *v -= log_sum);
+}
+
+fn softmax_at(row: &[f32], index: usize) -> f32 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = row.iter().map(|&v| f64::from((v - max).exp())).sum();
+    row.get(index)
+        .map_or(0.0, |&v| (f64::from((v - max).exp()) / sum) as f32)
+}
+
+/// Indices of the `k` largest values, largest first.
+fn top_k(row: &[f32], k: usize) -> Vec<(usize, f32)> {
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
+    for (i, &v) in row.iter().enumerate() {
+        if v == f32::NEG_INFINITY || (best.len() == k && v <= best[k - 1].1) {
+            continue;
+        }
+        let at = best.partition_point(|&(_, b)| b >= v);
+        best.insert(at, (i, v));
+        best.truncate(k);
+    }
+    best
+}
+
+/// Search one encoded segment. `beam_size` 1 is greedy; `max_tokens` caps the text tokens.
+pub fn search(
+    model: &Model,
+    audio: &AudioContext,
+    beam_size: usize,
+    max_tokens: usize,
+) -> Result<Hypothesis> {
+    let manifest = model.manifest();
+    let vocab = manifest.decoder.vocab_size;
+    let eot = manifest.tokens.end_of_text;
+    let prompt = &manifest.tokens.prompt;
+    let max_tokens = max_tokens.min(manifest.decoder.max_positions - prompt.len());
+    let beam_size = beam_size.max(1);
+    let rules = TokenRules::new(model);
+
+    // First step: the whole prompt. Its first row gives the no-speech probability.
+    let mut first = Beam {
+        tokens: Vec::new(),
+        score: 0.0,
+        cache: KvCache::default(),
+        logits: Vec::new(),
+    };
+    let mut all_logits = Vec::new();
+    model.decode_step(audio, prompt, &mut first.cache, &mut all_logits)?;
+    let no_speech_prob = softmax_at(&all_logits[..vocab], manifest.tokens.no_speech as usize);
+    first.logits = all_logits[(prompt.len() - 1) * vocab..].to_vec();
+    let mut decoder_calls = 1;
+
+    let mut beams = vec![first];
+    let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
+    for step in 0..=max_tokens {
+        // Expand every live beam, collect candidates.
+        let mut candidates: Vec<(usize, u32, f32)> = Vec::new();
+        for (b, beam) in beams.iter_mut().enumerate() {
+            rules.apply(&mut beam.logits, step == 0);
+            log_softmax(&mut beam.logits);
+            for (token, logprob) in top_k(&beam.logits, beam_size + 1) {
+                candidates.push((b, token as u32, beam.score + logprob));
+            }
+        }
+        candidates.sort_by(|a, b| b.2.total_cmp(&a.2));
+        let mut chosen: Vec<(usize, u32, f32)> = Vec::new();
+        // Best first: an end-of-text finishes its hypothesis, anything else continues it, until beam_size
+        // hypotheses continue (openai-whisper's BeamSearchDecoder.update).
+        for (b, token, score) in candidates {
+            if token == eot {
+                if finished.len() < beam_size {
+                    finished.push((beams[b].tokens.clone(), score));
+                }
+            } else {
+                chosen.push((b, token, score));
+                if chosen.len() == beam_size {
+                    break;
+                }
+            }
+        }
+        if finished.len() >= beam_size || chosen.is_empty() || step == max_tokens {
+            break;
+        }
+        // Children take their parent's cache: moved to the last child, copied for the others.
+        let mut remaining: Vec<usize> = vec![0; beams.len()];
+        for &(b, _, _) in &chosen {
+            remaining[b] += 1;
+        }
+        let mut parents: Vec<Option<Beam>> = beams.into_iter().map(Some).collect();
+        let mut next = Vec::with_capacity(chosen.len());
+        for (b, token, score) in chosen {
+            remaining[b] -= 1;
+            let (mut tokens, mut cache) = match (remaining[b], parents[b].as_ref()) {
+                (0, _) => match parents[b].take() {
+                    Some(parent) => (parent.tokens, parent.cache),
+                    None => continue,
+                },
+                (_, Some(parent)) => (parent.tokens.clone(), parent.cache.try_clone()?),
+                (_, None) => continue,
+            };
+            tokens.push(token);
+            let mut logits = Vec::new();
+            model.decode_step(audio, &[token], &mut cache, &mut logits)?;
+            decoder_calls += 1;
+            next.push(Beam {
+                tokens,
+                score,
+                cache,
+                logits,
+            });
+        }
+        beams = next;
+    }
+
+    let hit_token_cap = finished.is_empty();
+    if hit_token_cap {
+        finished.extend(beams.into_iter().map(|b| (b.tokens, b.score)));
+    }
+    let rank = |(tokens, score): &(Vec<u32>, f32)| score / (tokens.len() + 1) as f32;
+    let (tokens, sum_logprob) = finished
+        .into_iter()
+        .max_by(|a, b| rank(a).total_cmp(&rank(b)))
+        .unwrap_or_default();
+    Ok(Hypothesis {
+        tokens,
+        sum_logprob,
+        no_speech_prob,
+        hit_token_cap,
+        decoder_calls,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{log_softmax, top_k};
+
+    #[test]
+    fn top_k_orders_and_skips_masked() {
+        let row = [0.1, f32::NEG_INFINITY, 3.0, 2.0, -1.0];
+        assert_eq!(top_k(&row, 2), vec![(2, 3.0), (3, 2.0)]);
+        assert_eq!(top_k(&row, 9).len(), 4);
+    }
+
+    #[test]
+    fn log_softmax_sums_to_one() {
+        let mut row = [1.0f32, 2.0, 3.0, f32::NEG_INFINITY];
+        log_softmax(&mut row);
+        let total: f32 = row.iter().map(|v| v.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-6);
+        assert_eq!(row[3], f32::NEG_INFINITY);
+    }
+}

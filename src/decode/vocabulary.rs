@@ -1,0 +1,110 @@
+//! Detokenizer: token ids to text through the pack's byte-level BPE vocabulary.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::model::Manifest;
+
+/// The token table: each id's raw bytes. Byte-level BPE stores bytes as printable characters (GPT-2's
+/// `bytes_to_unicode`, https://github.com/openai/gpt-2/blob/9b63575ef42771a015060c964af2c3da4cf7c8ab/src/encoder.py#L9);
+/// decoding maps them back and joins the bytes.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    tokens: Vec<Vec<u8>>,
+    first_excluded: u32,
+}
+
+/// GPT-2's printable character for each byte value, inverted: character -> byte.
+fn unicode_to_byte(c: char) -> Option<u8> {
+    let printable = |b: u32| {
+        (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b)
+    };
+    let code = c as u32;
+    if code < 256 && printable(code) {
+        return u8::try_from(code).ok();
+    }
+    // Non-printable bytes were mapped, in increasing byte order, to 256, 257, ...
+    let index = code.checked_sub(256)?;
+    (0u32..256)
+        .filter(|&b| !printable(b))
+        .nth(index as usize)
+        .and_then(|b| u8::try_from(b).ok())
+}
+
+impl Vocabulary {
+    /// Read a vocabulary file (line i = token i) and check it covers the manifest's vocabulary size.
+    pub fn load(path: &Path, manifest: &Manifest) -> Result<Vocabulary> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut tokens = Vec::with_capacity(manifest.decoder.vocab_size);
+        for (i, line) in text.lines().enumerate() {
+            let bytes: Option<Vec<u8>> = line.chars().map(unicode_to_byte).collect();
+            // Special tokens (<|...|>) are plain ASCII and decode as themselves; detokenize skips them by id.
+            tokens.push(bytes.ok_or_else(|| {
+                Error::pack(path, format!("line {}: not a byte-level BPE token", i + 1))
+            })?);
+        }
+        if tokens.len() < manifest.decoder.vocab_size {
+            return Err(Error::pack(
+                path,
+                format!(
+                    "{} tokens but the decoder has {}: re-export the pack",
+                    tokens.len(),
+                    manifest.decoder.vocab_size
+                ),
+            ));
+        }
+        Ok(Vocabulary {
+            tokens,
+            first_excluded: manifest.tokens.first_text_id_excluded,
+        })
+    }
+
+    /// Text of `ids`, skipping special tokens; invalid UTF-8 (a character split across segments) becomes U+FFFD.
+    pub fn detokenize(&self, ids: &[u32]) -> String {
+        let mut bytes = Vec::new();
+        for &id in ids.iter().filter(|&&id| id < self.first_excluded) {
+            if let Some(token) = self.tokens.get(id as usize) {
+                bytes.extend_from_slice(token);
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// True for an empty table (never for a loaded pack).
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unicode_to_byte;
+
+    #[test]
+    fn byte_table_round_trips_all_256_bytes() {
+        // Build the forward table the way GPT-2 does and check the inverse maps every byte back.
+        let mut printable: Vec<u32> = (0x21..=0x7e)
+            .chain(0xa1..=0xac)
+            .chain(0xae..=0xff)
+            .collect();
+        let mut chars = printable.clone();
+        let mut n = 0;
+        for b in 0..256u32 {
+            if !printable.contains(&b) {
+                printable.push(b);
+                chars.push(256 + n);
+                n += 1;
+            }
+        }
+        for (b, c) in printable.iter().zip(&chars) {
+            assert_eq!(unicode_to_byte(char::from_u32(*c).unwrap()), Some(*b as u8));
+        }
+        assert_eq!(unicode_to_byte('Ġ'), Some(b' '));
+        assert_eq!(unicode_to_byte('\u{5000}'), None);
+    }
+}

@@ -1,0 +1,313 @@
+//! The model pack manifest (`model.toml`): everything needed to drive a pack, read and checked, never hard-coded.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The manifest format this build understands.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A parsed `model.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Manifest format version; must equal [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Pack name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Front-end definition.
+    pub frontend: FrontendSpec,
+    /// Encoder graph.
+    pub encoder: EncoderSpec,
+    /// Decoder graph.
+    pub decoder: DecoderSpec,
+    /// Special tokens and suppression lists.
+    pub tokens: TokenSpec,
+    /// Detokenizer data.
+    pub tokenizer: TokenizerSpec,
+    /// SHA-256 (hex) of every file in the pack, by file name.
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// How audio becomes MFCC frames. See `models/export/frontend.py` for the reference implementation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontendSpec {
+    /// Input sample rate.
+    pub sample_rate_hz: u32,
+    /// FFT size (= window length) in samples.
+    pub n_fft: usize,
+    /// Hop between frames in samples.
+    pub hop_samples: usize,
+    /// Window name; only `hann_periodic`.
+    pub window: String,
+    /// Frames are centred (half a window of padding before the first sample).
+    pub center: bool,
+    /// Padding mode at the stream edges; only `reflect`.
+    pub pad_mode: String,
+    /// `floor`: frames = samples / hop.
+    pub frames_per_samples: String,
+    /// Spectrum power; only 2.0.
+    pub power: f32,
+    /// Number of mel filters.
+    pub mel_bins: usize,
+    /// Mel scale; only `slaney`.
+    pub mel_scale: String,
+    /// Filter normalization; only `slaney`.
+    pub mel_norm: String,
+    /// Lowest filter edge.
+    pub mel_fmin_hz: f64,
+    /// Highest filter edge.
+    pub mel_fmax_hz: f64,
+    /// Floor before log10.
+    pub log_floor: f32,
+    /// Values below (reference - clamp_range_log10) are raised to it.
+    pub clamp_range_log10: f32,
+    /// Clamp reference rule; only `causal_peak`.
+    pub clamp_reference: String,
+    /// The peak tracker never goes below this (log10 mel power).
+    pub causal_peak_floor_log10: f32,
+    /// The peak tracker decays by this much per frame.
+    pub causal_release_per_frame: f32,
+    /// normalized = (x + norm_offset) / norm_scale.
+    pub norm_offset: f32,
+    /// See `norm_offset`.
+    pub norm_scale: f32,
+    /// DCT definition; only `dct2_ortho`.
+    pub dct: String,
+    /// Number of MFCC coefficients per frame (the encoder's input channels).
+    pub mfcc_coefficients: usize,
+}
+
+/// The encoder graph.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncoderSpec {
+    /// File name inside the pack.
+    pub file: String,
+    /// Input name.
+    pub input: String,
+    /// Output names: cross-attention K, V.
+    pub outputs: Vec<String>,
+    /// Frames are padded up to a multiple of this.
+    pub bucket_frames: usize,
+    /// Largest input in frames.
+    pub max_frames: usize,
+    /// Value of padding frames.
+    pub pad_value: f32,
+}
+
+/// The decoder graph.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecoderSpec {
+    /// File name inside the pack.
+    pub file: String,
+    /// Input names: tokens, self K, self V, cross K, cross V.
+    pub inputs: Vec<String>,
+    /// Output names: logits, new self K, new self V.
+    pub outputs: Vec<String>,
+    /// Decoder layers.
+    pub layers: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Model width.
+    pub d_model: usize,
+    /// Vocabulary size (logits per position).
+    pub vocab_size: usize,
+    /// Most token positions the decoder takes (prompt included).
+    pub max_positions: usize,
+}
+
+/// Special tokens and decoding rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSpec {
+    /// `<|startoftranscript|>`.
+    pub start_of_transcript: u32,
+    /// `<|endoftext|>`.
+    pub end_of_text: u32,
+    /// `<|notimestamps|>`.
+    pub no_timestamps: u32,
+    /// The token whose first-step probability is the no-speech probability.
+    pub no_speech: u32,
+    /// Ids at or above this are timestamps.
+    pub timestamp_begin: u32,
+    /// The decoder prompt.
+    pub prompt: Vec<u32>,
+    /// Detokenization skips ids at or above this.
+    pub first_text_id_excluded: u32,
+    /// Suppressed at every step.
+    pub suppress: Vec<u32>,
+    /// Suppressed at the first step only.
+    pub suppress_at_begin: Vec<u32>,
+    /// Cross-attention `[layer, head]` pairs that align tokens to time.
+    pub alignment_heads: Vec<[u32; 2]>,
+}
+
+/// Detokenizer data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenizerSpec {
+    /// Vocabulary file: line i is token i as a byte-level BPE string.
+    pub file: String,
+}
+
+impl Manifest {
+    /// Read `model.toml` from a pack folder, check it describes what this build can run, and verify every
+    /// file's SHA-256.
+    pub fn load(pack: &Path) -> Result<Self> {
+        let path = pack.join("model.toml");
+        let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::pack(
+                pack,
+                "no model.toml here: pass the folder of a model pack (e.g. models/whisper-tiny-en-int8)",
+            ),
+            _ => Error::io(&path, e),
+        })?;
+        let manifest: Manifest =
+            toml::from_str(&text).map_err(|e| Error::pack(&path, e.to_string()))?;
+        manifest.validate(&path)?;
+        for file in [
+            &manifest.encoder.file,
+            &manifest.decoder.file,
+            &manifest.tokenizer.file,
+        ] {
+            manifest.verify_checksum(pack, file)?;
+        }
+        Ok(manifest)
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |reason: String| Err(Error::pack(path, reason));
+        if self.format_version != FORMAT_VERSION {
+            return bad(format!(
+                "format_version {} but this earshot reads version {FORMAT_VERSION}: use a pack exported for this \
+                 version (models/export) or a matching earshot",
+                self.format_version
+            ));
+        }
+        let f = &self.frontend;
+        let fixed = [
+            ("frontend.window", f.window.as_str(), "hann_periodic"),
+            ("frontend.pad_mode", &f.pad_mode, "reflect"),
+            (
+                "frontend.frames_per_samples",
+                &f.frames_per_samples,
+                "floor",
+            ),
+            ("frontend.mel_scale", &f.mel_scale, "slaney"),
+            ("frontend.mel_norm", &f.mel_norm, "slaney"),
+            (
+                "frontend.clamp_reference",
+                &f.clamp_reference,
+                "causal_peak",
+            ),
+            ("frontend.dct", &f.dct, "dct2_ortho"),
+        ];
+        for (field, value, supported) in fixed {
+            if value != supported {
+                return bad(format!(
+                    "{field} = {value:?} is not supported (only {supported:?})"
+                ));
+            }
+        }
+        if !f.center || f.power != 2.0 {
+            return bad("frontend.center must be true and frontend.power 2.0".into());
+        }
+        if f.n_fft < 2 || f.hop_samples == 0 || f.hop_samples > f.n_fft || f.mel_bins == 0 {
+            return bad(
+                "frontend n_fft, hop_samples and mel_bins must be positive with hop <= n_fft"
+                    .into(),
+            );
+        }
+        if f.mfcc_coefficients != f.mel_bins {
+            return bad("frontend.mfcc_coefficients must equal mel_bins (the DCT is folded into the encoder)".into());
+        }
+        if !(f.mel_fmin_hz >= 0.0
+            && f.mel_fmin_hz < f.mel_fmax_hz
+            && f.mel_fmax_hz <= f.sample_rate_hz as f64 / 2.0)
+        {
+            return bad(
+                "frontend mel_fmin_hz/mel_fmax_hz must satisfy 0 <= fmin < fmax <= sample_rate/2"
+                    .into(),
+            );
+        }
+        if self.encoder.bucket_frames == 0
+            || self.encoder.max_frames % self.encoder.bucket_frames != 0
+        {
+            return bad(
+                "encoder.max_frames must be a positive multiple of encoder.bucket_frames".into(),
+            );
+        }
+        if self.encoder.outputs.len() != 2
+            || self.decoder.inputs.len() != 5
+            || self.decoder.outputs.len() != 3
+        {
+            return bad("encoder needs 2 outputs, decoder 5 inputs and 3 outputs".into());
+        }
+        let t = &self.tokens;
+        let vocab = self.decoder.vocab_size as u32;
+        let ids = [
+            t.start_of_transcript,
+            t.end_of_text,
+            t.no_timestamps,
+            t.no_speech,
+            t.timestamp_begin,
+        ];
+        if ids
+            .iter()
+            .chain(&t.prompt)
+            .chain(&t.suppress)
+            .chain(&t.suppress_at_begin)
+            .any(|&id| id >= vocab)
+        {
+            return bad(format!(
+                "a token id is outside the vocabulary (vocab_size {vocab})"
+            ));
+        }
+        if t.prompt.is_empty() || t.prompt.len() >= self.decoder.max_positions {
+            return bad(
+                "tokens.prompt must be non-empty and shorter than decoder.max_positions".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn verify_checksum(&self, pack: &Path, file: &str) -> Result<()> {
+        let path: PathBuf = pack.join(file);
+        let expected = self.checksums.get(file).ok_or_else(|| {
+            Error::pack(
+                pack.join("model.toml"),
+                format!("[checksums] has no entry for {file}"),
+            )
+        })?;
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::pack(
+                &path,
+                "missing from the pack: restore it (git checkout models/) or re-export the pack",
+            ),
+            _ => Error::io(&path, e),
+        })?;
+        let found: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if !found.eq_ignore_ascii_case(expected) {
+            return Err(Error::pack(
+                &path,
+                format!(
+                    "SHA-256 {found} does not match the manifest's {expected}: the file is corrupt or from another \
+                     export; restore it (git checkout models/, or git lfs pull) or re-export the pack"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

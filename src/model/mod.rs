@@ -1,0 +1,358 @@
+//! A loaded model pack: manifest, ONNX Runtime sessions for the encoder and decoder, and the vocabulary.
+
+mod manifest;
+mod runtime;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::{DynValue, Tensor, TensorRef};
+
+pub use manifest::{
+    DecoderSpec, EncoderSpec, FrontendSpec, Manifest, TokenSpec, TokenizerSpec, FORMAT_VERSION,
+};
+pub use runtime::{
+    default_install_dir, ensure_loaded as load_runtime, library_candidates, ORT_VERSION,
+};
+
+use crate::decode::Vocabulary;
+use crate::error::{Error, Result};
+
+/// How ONNX Runtime runs the graphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeOptions {
+    /// Intra-op threads per session (spinning is always off: on small boards a spinning pool starves the audio
+    /// thread).
+    pub intra_threads: usize,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions { intra_threads: 2 }
+    }
+}
+
+/// An immutable, shareable model (`Send + Sync`). The sessions sit behind mutexes only because `ort`'s `run` takes
+/// `&mut`; all decoding state lives in the caller's [`KvCache`] and [`AudioContext`].
+pub struct Model {
+    manifest: Manifest,
+    folder: PathBuf,
+    encoder: Mutex<Session>,
+    decoder: Mutex<Session>,
+    vocabulary: Vocabulary,
+    load_time: Duration,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("folder", &self.folder)
+            .field("name", &self.manifest.name)
+            .finish()
+    }
+}
+
+/// The encoder's output for one segment: cross-attention keys and values of every decoder layer.
+pub struct AudioContext {
+    cross_k: Tensor<f32>,
+    cross_v: Tensor<f32>,
+    frames: usize,
+}
+
+impl AudioContext {
+    /// Number of (padded) feature frames the encoder saw.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+}
+
+/// The decoder's self-attention cache for one hypothesis.
+#[derive(Default)]
+pub struct KvCache {
+    k: Option<DynValue>,
+    v: Option<DynValue>,
+    len: usize,
+}
+
+impl KvCache {
+    /// Number of token positions cached.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True before the first decoder step.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A deep copy (beam search forks hypotheses).
+    pub fn try_clone(&self) -> Result<KvCache> {
+        let copy = |v: &Option<DynValue>| -> Result<Option<DynValue>> {
+            let Some(v) = v else { return Ok(None) };
+            let (shape, data) = v
+                .try_extract_tensor::<f32>()
+                .map_err(|e| Error::inference("decoder", e))?;
+            let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+            let t = Tensor::from_array((dims, data.to_vec()))
+                .map_err(|e| Error::inference("decoder", e))?;
+            Ok(Some(t.into_dyn()))
+        };
+        Ok(KvCache {
+            k: copy(&self.k)?,
+            v: copy(&self.v)?,
+            len: self.len,
+        })
+    }
+}
+
+impl Model {
+    /// Load a model pack folder (e.g. `models/whisper-tiny-en-int8`) with default runtime options.
+    pub fn load(folder: impl AsRef<Path>) -> Result<Model> {
+        Model::load_with(folder, RuntimeOptions::default())
+    }
+
+    /// Load a model pack: read and verify the manifest (checksums included), load ONNX Runtime, open both graphs
+    /// and check their inputs and outputs against the manifest.
+    pub fn load_with(folder: impl AsRef<Path>, options: RuntimeOptions) -> Result<Model> {
+        let started = Instant::now();
+        let folder = folder.as_ref().to_path_buf();
+        if !folder.is_dir() {
+            return Err(Error::pack(
+                &folder,
+                "not a folder: pass a model pack folder such as models/whisper-tiny-en-int8",
+            ));
+        }
+        let manifest = Manifest::load(&folder)?;
+        let env = load_runtime()?;
+        let threads = options.intra_threads.max(1);
+        let encoder = open_session(
+            &env,
+            &folder.join(&manifest.encoder.file),
+            "encoder",
+            threads,
+        )?;
+        let decoder = open_session(
+            &env,
+            &folder.join(&manifest.decoder.file),
+            "decoder",
+            threads,
+        )?;
+        check_names(
+            &folder.join(&manifest.encoder.file),
+            &encoder,
+            &[manifest.encoder.input.clone()],
+            &manifest.encoder.outputs,
+        )?;
+        check_names(
+            &folder.join(&manifest.decoder.file),
+            &decoder,
+            &manifest.decoder.inputs,
+            &manifest.decoder.outputs,
+        )?;
+        let vocabulary = Vocabulary::load(&folder.join(&manifest.tokenizer.file), &manifest)?;
+        Ok(Model {
+            manifest,
+            folder,
+            encoder: Mutex::new(encoder),
+            decoder: Mutex::new(decoder),
+            vocabulary,
+            load_time: started.elapsed(),
+        })
+    }
+
+    /// The pack's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The pack folder.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// The detokenizer.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// Wall time `load_with` took (manifest, checksums, runtime and both sessions).
+    pub fn load_time(&self) -> Duration {
+        self.load_time
+    }
+
+    /// Frames the encoder is run on for `frames` feature frames: the next multiple of the bucket size, at least
+    /// `min_frames`, at most the maximum.
+    pub fn bucket_for(&self, frames: usize, min_frames: usize) -> usize {
+        let spec = &self.manifest.encoder;
+        let bucket = spec.bucket_frames;
+        frames
+            .max(min_frames)
+            .max(1)
+            .div_ceil(bucket)
+            .saturating_mul(bucket)
+            .min(spec.max_frames)
+    }
+
+    /// Run the encoder on MFCC frames (`frames.len() / coefficients` frames, frame-major), zero-padded (the
+    /// manifest's pad value) to `padded_frames` (see [`Model::bucket_for`]); frames beyond it are dropped.
+    pub fn encode(&self, frames: &[f32], padded_frames: usize) -> Result<AudioContext> {
+        let coeffs = self.manifest.frontend.mfcc_coefficients;
+        if padded_frames == 0
+            || padded_frames > self.manifest.encoder.max_frames
+            || padded_frames % 2 != 0
+        {
+            return Err(Error::InvalidAudio(format!(
+                "encoder input of {padded_frames} frames: must be even and in 2..={}",
+                self.manifest.encoder.max_frames
+            )));
+        }
+        let n = (frames.len() / coeffs).min(padded_frames);
+        // The graph takes [1, coefficients, frames] (channel-major); frames arrive frame-major.
+        let mut input = vec![self.manifest.encoder.pad_value; coeffs * padded_frames];
+        for (t, frame) in frames.chunks_exact(coeffs).take(n).enumerate() {
+            for (c, &value) in frame.iter().enumerate() {
+                input[c * padded_frames + t] = value;
+            }
+        }
+        let tensor =
+            TensorRef::from_array_view(([1usize, coeffs, padded_frames], input.as_slice()))
+                .map_err(|e| Error::inference("encoder", e))?;
+        let mut session = self
+            .encoder
+            .lock()
+            .map_err(|_| Error::inference("encoder", "session lock poisoned"))?;
+        let mut outputs = session
+            .run(ort::inputs![self.manifest.encoder.input.as_str() => tensor])
+            .map_err(|e| Error::inference("encoder", e))?;
+        let mut take = |name: &str| -> Result<Tensor<f32>> {
+            let value = outputs
+                .remove(name)
+                .ok_or_else(|| Error::inference("encoder", format!("no output {name}")))?;
+            value
+                .downcast::<ort::value::TensorValueType<f32>>()
+                .map_err(|e| Error::inference("encoder", e))
+        };
+        let cross_k = take(&self.manifest.encoder.outputs[0])?;
+        let cross_v = take(&self.manifest.encoder.outputs[1])?;
+        Ok(AudioContext {
+            cross_k,
+            cross_v,
+            frames: padded_frames,
+        })
+    }
+
+    /// One decoder step: feed `tokens` after the cached positions, grow `cache`, and write the logits of every fed
+    /// position into `logits` (resized to `tokens.len() * vocab_size`, row-major).
+    pub fn decode_step(
+        &self,
+        audio: &AudioContext,
+        tokens: &[u32],
+        cache: &mut KvCache,
+        logits: &mut Vec<f32>,
+    ) -> Result<()> {
+        let spec = &self.manifest.decoder;
+        if tokens.is_empty() || cache.len + tokens.len() > spec.max_positions {
+            return Err(Error::inference(
+                "decoder",
+                format!(
+                    "{} positions exceed max_positions",
+                    cache.len + tokens.len()
+                ),
+            ));
+        }
+        let ids: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
+        let token_tensor = TensorRef::from_array_view(([1usize, ids.len()], ids.as_slice()))
+            .map_err(|e| Error::inference("decoder", e))?;
+        let empty = || -> Result<DynValue> {
+            Tensor::from_array(([spec.layers, 1usize, 0, spec.d_model], Vec::<f32>::new()))
+                .map(|t| t.into_dyn())
+                .map_err(|e| Error::inference("decoder", e))
+        };
+        let self_k = match cache.k.take() {
+            Some(v) => v,
+            None => empty()?,
+        };
+        let self_v = match cache.v.take() {
+            Some(v) => v,
+            None => empty()?,
+        };
+        let names = &spec.inputs;
+        let mut session = self
+            .decoder
+            .lock()
+            .map_err(|_| Error::inference("decoder", "session lock poisoned"))?;
+        let mut outputs = session
+            .run(ort::inputs![
+                names[0].as_str() => token_tensor,
+                names[1].as_str() => self_k,
+                names[2].as_str() => self_v,
+                names[3].as_str() => &audio.cross_k,
+                names[4].as_str() => &audio.cross_v,
+            ])
+            .map_err(|e| Error::inference("decoder", e))?;
+        {
+            let (_, data) = outputs[spec.outputs[0].as_str()]
+                .try_extract_tensor::<f32>()
+                .map_err(|e| Error::inference("decoder", e))?;
+            if data.len() != tokens.len() * spec.vocab_size {
+                return Err(Error::inference(
+                    "decoder",
+                    "logits shape does not match the manifest's vocab_size",
+                ));
+            }
+            logits.clear();
+            logits.extend_from_slice(data);
+        }
+        cache.k = outputs.remove(spec.outputs[1].as_str());
+        cache.v = outputs.remove(spec.outputs[2].as_str());
+        cache.len += tokens.len();
+        Ok(())
+    }
+}
+
+fn open_session(
+    env: &ort::environment::Environment,
+    path: &Path,
+    graph: &'static str,
+    threads: usize,
+) -> Result<Session> {
+    let wrap = |e: ort::Error| Error::pack(path, format!("cannot open the {graph} graph: {e}"));
+    Session::builder(env)
+        .map_err(wrap)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| wrap(e.into()))?
+        .with_intra_threads(threads)
+        .map_err(|e| wrap(e.into()))?
+        .with_inter_threads(1)
+        .map_err(|e| wrap(e.into()))?
+        .with_intra_op_spinning(false)
+        .map_err(|e| wrap(e.into()))?
+        .with_inter_op_spinning(false)
+        .map_err(|e| wrap(e.into()))?
+        .commit_from_file(path)
+        .map_err(wrap)
+}
+
+fn check_names(
+    path: &Path,
+    session: &Session,
+    inputs: &[String],
+    outputs: &[String],
+) -> Result<()> {
+    let have_in: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
+    let have_out: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
+    for name in inputs {
+        if !have_in.contains(&name.as_str()) {
+            return Err(Error::pack(path, format!("graph has no input {name:?} (inputs: {have_in:?}); the manifest does not match this graph: re-export the pack")));
+        }
+    }
+    for name in outputs {
+        if !have_out.contains(&name.as_str()) {
+            return Err(Error::pack(path, format!("graph has no output {name:?} (outputs: {have_out:?}); the manifest does not match this graph: re-export the pack")));
+        }
+    }
+    Ok(())
+}

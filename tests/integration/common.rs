@@ -1,0 +1,80 @@
+//! Shared fixture helpers.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use earshot::model::Model;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn pack_dir() -> PathBuf {
+    root().join("models/whisper-tiny-en-int8")
+}
+
+pub fn speech(file: &str) -> PathBuf {
+    root().join("tests/fixtures/speech").join(file)
+}
+
+/// The model, loaded once per test binary (2 intra-op threads).
+pub fn model() -> Arc<Model> {
+    static MODEL: OnceLock<Arc<Model>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| Arc::new(Model::load(pack_dir()).expect("load the bundled model pack")))
+        .clone()
+}
+
+/// Read a little-endian float32 C-order .npy file: (shape, data).
+pub fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "{}: not .npy", path.display());
+    let (header_len, offset) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        _ => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+    };
+    let header = std::str::from_utf8(&bytes[offset..offset + header_len]).unwrap();
+    assert!(
+        header.contains("'descr': '<f4'") && header.contains("'fortran_order': False"),
+        "{header}"
+    );
+    let shape_text = header
+        .split("'shape': (")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let shape: Vec<usize> = shape_text
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let data = bytes[offset + header_len..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    (shape, data)
+}
+
+/// tests/fixtures/reference/tokens.json
+pub fn reference_tokens() -> serde_json::Value {
+    let path = root().join("tests/fixtures/reference/tokens.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// MFCC fixture [80, frames] as frame-major rows.
+pub fn mfcc_fixture(id: &str) -> Vec<f32> {
+    let (shape, data) = read_npy(&root().join(format!("tests/fixtures/reference/{id}.mfcc.npy")));
+    let (coeffs, frames) = (shape[0], shape[1]);
+    let mut out = vec![0.0; data.len()];
+    for c in 0..coeffs {
+        for t in 0..frames {
+            out[t * coeffs + c] = data[c * frames + t];
+        }
+    }
+    out
+}

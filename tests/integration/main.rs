@@ -1,0 +1,4 @@
+//! earshot's integration tests: one binary, real model pack, committed fixtures (see tests/fixtures/).
+
+mod common;
+mod model_parity;
