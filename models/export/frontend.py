@@ -1,8 +1,8 @@
 """Reference front-end: 16 kHz mono float audio -> normalized log-mel -> MFCC (orthonormal DCT-II of each frame).
 
 This is the definition the Rust `MfccExtractor` must reproduce; every parameter here is written to the manifest.
-Log-mel follows openai/whisper `whisper/audio.py` (log_mel_spectrogram, commit 517a43e):
-https://github.com/openai/whisper/blob/517a43ecd132a2089d85f4ebc044728a71d49f13/whisper/audio.py
+Log-mel follows openai/whisper `whisper/audio.py` (log_mel_spectrogram):
+https://github.com/openai/whisper/blob/8d6e0e5e1af80e81f3ef1d0122a58473afdabdcd/whisper/audio.py
 """
 
 from __future__ import annotations

@@ -1,0 +1,84 @@
+//! Audio input and the capture-side front-end (resample to the model rate, then MFCC).
+
+mod resample;
+mod wav;
+
+pub use resample::Resampler;
+pub use wav::{WavSource, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
+
+use crate::error::Result;
+use crate::features::MfccExtractor;
+use crate::model::FrontendSpec;
+
+/// Resampler chunk size (input samples).
+const RESAMPLER_CHUNK: usize = 1024;
+
+/// Everything the capture side does to mono samples at one rate: resample to the model rate (if needed) and
+/// compute MFCC frames. Allocation-free after construction.
+pub struct FrontEnd {
+    resampler: Option<Resampler>,
+    mfcc: MfccExtractor,
+    input_rate_hz: u32,
+}
+
+impl std::fmt::Debug for FrontEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrontEnd")
+            .field("input_rate_hz", &self.input_rate_hz)
+            .finish()
+    }
+}
+
+impl FrontEnd {
+    /// A front-end for mono input at `input_rate_hz`.
+    pub fn new(spec: &FrontendSpec, input_rate_hz: u32) -> Result<FrontEnd> {
+        let resampler = if input_rate_hz == spec.sample_rate_hz {
+            None
+        } else {
+            Some(Resampler::new(
+                input_rate_hz,
+                spec.sample_rate_hz,
+                RESAMPLER_CHUNK,
+            )?)
+        };
+        Ok(FrontEnd {
+            resampler,
+            mfcc: MfccExtractor::new(spec),
+            input_rate_hz,
+        })
+    }
+
+    /// The input rate this front-end was built for.
+    pub fn input_rate_hz(&self) -> u32 {
+        self.input_rate_hz
+    }
+
+    /// Values per frame.
+    pub fn coefficients(&self) -> usize {
+        self.mfcc.coefficients()
+    }
+
+    /// Feed mono samples; each finished MFCC frame goes to `on_frame`.
+    pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(&[f32])) -> Result<()> {
+        match &mut self.resampler {
+            None => {
+                self.mfcc.push(samples, &mut on_frame);
+                Ok(())
+            }
+            Some(resampler) => {
+                let mfcc = &mut self.mfcc;
+                resampler.push(samples, |out| mfcc.push(out, &mut on_frame))
+            }
+        }
+    }
+
+    /// End of input: flush the resampler and the extractor, then reset for a new stream.
+    pub fn finish(&mut self, mut on_frame: impl FnMut(&[f32])) -> Result<()> {
+        if let Some(resampler) = &mut self.resampler {
+            let mfcc = &mut self.mfcc;
+            resampler.finish(|out| mfcc.push(out, &mut on_frame))?;
+        }
+        self.mfcc.finish(&mut on_frame);
+        Ok(())
+    }
+}
