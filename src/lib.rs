@@ -35,6 +35,7 @@ pub mod error;
 pub mod features;
 pub mod model;
 pub mod stream;
+pub mod wer;
 
 pub use config::Profile;
 pub use error::{Error, Result};

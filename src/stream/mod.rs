@@ -44,6 +44,8 @@ pub struct Transcript {
     pub avg_logprob: f32,
     /// The guard that sent this segment to the fallback window, if any.
     pub guard: Option<Guard>,
+    /// True when even the final decode stopped at the token cap (its text is then truncated).
+    pub token_cap_reached: bool,
     /// Encoder wall time for this segment.
     #[serde(serialize_with = "serialize_ms")]
     pub encoder_time: Duration,
@@ -149,6 +151,7 @@ impl Recognizer {
                 no_speech_prob: decoded.hypothesis.no_speech_prob,
                 avg_logprob: decoded.hypothesis.avg_logprob(),
                 guard: decoded.guard,
+                token_cap_reached: decoded.hypothesis.hit_token_cap,
                 encoder_time: decoded.encoder_time,
                 decoder_time: decoded.decoder_time,
             })));

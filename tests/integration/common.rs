@@ -78,3 +78,11 @@ pub fn mfcc_fixture(id: &str) -> Vec<f32> {
     }
     out
 }
+
+/// A WAV file as mono f32 and its rate (through the library's reader).
+pub fn read_wav_mono(path: &Path) -> (Vec<f32>, u32) {
+    let mut wav = earshot::audio::WavSource::open(path).unwrap();
+    let mut out = Vec::new();
+    wav.read_mono(&mut out, usize::MAX / 16).unwrap();
+    (out, wav.sample_rate())
+}

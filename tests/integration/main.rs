@@ -1,4 +1,5 @@
 //! earshot's integration tests: one binary, real model pack, committed fixtures (see tests/fixtures/).
 
 mod common;
+mod frontend;
 mod model_parity;
