@@ -131,6 +131,13 @@ impl Profile {
             1.0,
             100.0,
         )?;
+        check(
+            path,
+            "decode.min_window_frames",
+            d.min_window_frames,
+            0,
+            3000,
+        )?;
         check(path, "decode.fallback_frames", d.fallback_frames, 0, 3000)?;
         check(
             path,
@@ -161,6 +168,13 @@ impl Profile {
             100.0,
         )?;
         check(path, "endpoint.min_speech_ms", e.min_speech_ms, 10, 2_000)?;
+        check(
+            path,
+            "endpoint.onset_speech_fraction",
+            e.onset_speech_fraction,
+            0.1,
+            1.0,
+        )?;
         check(path, "endpoint.pre_roll_ms", e.pre_roll_ms, 0, 2_000)?;
         check(
             path,

@@ -27,6 +27,9 @@ pub struct DecodeOptions {
     pub max_tokens_per_second: f32,
     /// A text whose zlib compression ratio exceeds this is a repetition loop (openai-whisper's 2.4).
     pub max_compression_ratio: f32,
+    /// Smallest encoder window in frames (rounded up to the pack's bucket): larger windows cost encoder and decoder
+    /// time but are more accurate and robust (the model was trained on 30 s = 3000 frames).
+    pub min_window_frames: usize,
     /// The encoder window (frames) to re-decode with when a guard trips; the pack's maximum is 3000 (30 s).
     pub fallback_frames: usize,
     /// A segment is silence when its no-speech probability exceeds this ...
@@ -42,6 +45,7 @@ impl Default for DecodeOptions {
             max_tokens_base: 10,
             max_tokens_per_second: 6.0,
             max_compression_ratio: 2.4,
+            min_window_frames: 500,
             fallback_frames: 3000,
             no_speech_threshold: 0.6,
             logprob_threshold: -1.0,
@@ -124,7 +128,7 @@ pub fn decode_segment(
     };
     let mut encoder_time = Duration::ZERO;
     let mut decoder_time = Duration::ZERO;
-    let first_window = model.bucket_for(n, 0);
+    let first_window = model.bucket_for(n, options.min_window_frames);
     let (mut hypothesis, mut text) = attempt(first_window, &mut encoder_time, &mut decoder_time)?;
     let guard = check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);

@@ -1,10 +1,12 @@
 //! Endpointing: an energy voice-activity detector on MFCC frames that splits a stream into speech segments.
 //!
-//! Frame energy is the mean log10 mel power, read off the first MFCC coefficient (c0 / sqrt(N) is the mean normalized
-//! log-mel). A noise floor follows the minimum energy (instant fall, slow rise); a frame is speech when it is
+//! Frame energy is the mean log10 mel power over the voice band (`speech_band_hz`), a fixed linear combination of the
+//! MFCC coefficients (the band rows of the inverse DCT, averaged), so it needs no other data from the capture side.
+//! Restricting it to the voice band keeps broadband noise from drowning speech onsets. A noise floor follows the minimum energy (instant fall, slow rise); a frame is speech when it is
 //! `speech_threshold_db` above the floor. Rules, in the spirit of sherpa-onnx's endpoint rules
 //! (https://github.com/k2-fsa/sherpa-onnx/blob/124384369a72470bfc82fab16198a606d136618b/sherpa-onnx/csrc/endpoint.h):
-//! 1. a segment starts after `min_speech_ms` of speech (with `pre_roll_ms` of audio before it);
+//! 1. a segment starts when at least `onset_speech_fraction` of the last `min_speech_ms` of frames are speech (a vote,
+//!    not a run: in noise, speech frames flicker), with `pre_roll_ms` of audio before it;
 //! 2. it ends after `trailing_silence_ms` of silence (keeping `post_roll_ms` of it);
 //! 3. it is cut at `max_segment_ms`, at the quietest frame of the last `split_search_ms`.
 //!
@@ -17,12 +19,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EndpointConfig {
+    /// Mel filters with centres in this range (Hz) make up the frame energy.
+    pub speech_band_hz: [f32; 2],
     /// Energy above the noise floor that counts as speech.
     pub speech_threshold_db: f32,
     /// How fast the noise floor may rise (it falls instantly).
     pub noise_floor_rise_db_per_s: f32,
-    /// Speech needed to open a segment.
+    /// Window of the onset vote.
     pub min_speech_ms: u32,
+    /// Fraction of the onset window's frames that must be speech to open a segment.
+    pub onset_speech_fraction: f32,
     /// Audio kept before the detected onset.
     pub pre_roll_ms: u32,
     /// Rule 2: silence after speech that closes a segment.
@@ -38,12 +44,14 @@ pub struct EndpointConfig {
 impl Default for EndpointConfig {
     fn default() -> Self {
         EndpointConfig {
+            speech_band_hz: [250.0, 3500.0],
             speech_threshold_db: 6.0,
             noise_floor_rise_db_per_s: 3.0,
             min_speech_ms: 100,
-            pre_roll_ms: 300,
+            onset_speech_fraction: 0.6,
+            pre_roll_ms: 400,
             trailing_silence_ms: 600,
-            post_roll_ms: 250,
+            post_roll_ms: 400,
             max_segment_ms: 10_000,
             split_search_ms: 3_000,
         }
@@ -62,17 +70,19 @@ pub struct Segment {
 /// The endpointer's state for one stream.
 #[derive(Debug, Clone)]
 pub struct Endpointer {
-    threshold: f32,  // log10 units
-    rise: f32,       // log10 units per frame
-    min_speech: u64, // frames
+    threshold: f32,   // log10 units
+    rise: f32,        // log10 units per frame
+    min_speech: u64,  // frames in the onset window
+    onset_votes: u64, // speech frames needed in it
     pre_roll: u64,
     trailing: u64,
     post_roll: u64,
     max_len: u64,
     split_search: u64,
     floor: f32,
-    frame: u64, // index of the next frame
-    speech_run: u64,
+    frame: u64,         // index of the next frame
+    recent: Vec<bool>,  // speech decisions of the last min_speech frames (ring)
+    recent_speech: u64, // how many of them are speech
     open: Option<u64>,  // start of the open segment
     last_speech: u64,   // last speech frame in the open segment
     energies: Vec<f32>, // energies of the open segment (for the rule-3 cut)
@@ -86,6 +96,9 @@ impl Endpointer {
             threshold: config.speech_threshold_db / 10.0,
             rise: config.noise_floor_rise_db_per_s / 10.0 * frame_ms / 1000.0,
             min_speech: frames(config.min_speech_ms),
+            onset_votes: ((frames(config.min_speech_ms) as f32 * config.onset_speech_fraction)
+                .ceil() as u64)
+                .max(1),
             pre_roll: frames(config.pre_roll_ms),
             trailing: frames(config.trailing_silence_ms),
             post_roll: frames(config.post_roll_ms),
@@ -93,7 +106,8 @@ impl Endpointer {
             split_search: frames(config.split_search_ms),
             floor: f32::INFINITY,
             frame: 0,
-            speech_run: 0,
+            recent: vec![false; frames(config.min_speech_ms) as usize],
+            recent_speech: 0,
             open: None,
             last_speech: 0,
             energies: Vec::with_capacity(frames(config.max_segment_ms) as usize + 1),
@@ -120,11 +134,13 @@ impl Endpointer {
             self.floor + self.rise
         };
         let speech = energy > self.floor + self.threshold;
-        self.speech_run = if speech { self.speech_run + 1 } else { 0 };
+        let slot = (index % self.min_speech) as usize;
+        self.recent_speech = self.recent_speech + u64::from(speech) - u64::from(self.recent[slot]);
+        self.recent[slot] = speech;
         match self.open {
             None => {
-                if self.speech_run >= self.min_speech {
-                    let onset = index + 1 - self.speech_run;
+                if self.recent_speech >= self.onset_votes {
+                    let onset = (index + 1).saturating_sub(self.min_speech);
                     let start = onset.saturating_sub(self.pre_roll);
                     self.open = Some(start);
                     self.last_speech = index;
@@ -193,11 +209,12 @@ mod tests {
         x.extend(vec![-1.0; 200]); // frames 100..300
         x.extend(vec![-8.0; 200]);
         let segs = run(&x);
+        // onset 96 (start of the winning vote window) - 40 pre-roll; last speech 299 + 1 + 40 post-roll
         assert_eq!(
             segs,
             vec![Segment {
-                start: 70,
-                end: 325
+                start: 56,
+                end: 340
             }]
         );
     }

@@ -16,7 +16,8 @@ pub use endpoint::{EndpointConfig, Endpointer, Segment};
 use crate::audio::FrontEnd;
 use crate::decode::{decode_segment, DecodeOptions, Guard};
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::features::{dct_matrix, mel_filters, MelFilter};
+use crate::model::{FrontendSpec, Model};
 
 /// What a recognizer does with the model (from a device profile's `[decode]` and `[endpoint]` tables).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -85,7 +86,8 @@ pub struct Stream {
     endpointer: Endpointer,
     ready: VecDeque<Segment>,
     front_end: Option<FrontEnd>,
-    energy_scale: (f32, f32), // (norm_scale / sqrt(N), norm_offset): mean log10 power from c0
+    energy_weights: Vec<f32>, // mfcc . weights = mean normalized log-mel over the speech band
+    energy_offset: (f32, f32), // (norm_scale, norm_offset): normalized -> log10 power
     finished: bool,
 }
 
@@ -124,10 +126,8 @@ impl Recognizer {
             endpointer: Endpointer::new(&self.config.endpoint, (frame_s * 1000.0) as f32),
             ready: VecDeque::new(),
             front_end: None,
-            energy_scale: (
-                fe.norm_scale / (fe.mfcc_coefficients as f32).sqrt(),
-                fe.norm_offset,
-            ),
+            energy_weights: band_energy_weights(fe, self.config.endpoint.speech_band_hz),
+            energy_offset: (fe.norm_scale, fe.norm_offset),
             finished: false,
         }
     }
@@ -158,6 +158,39 @@ impl Recognizer {
         }
         Ok(None)
     }
+}
+
+/// Weights w with `w . mfcc` = mean normalized log-mel over the mel filters whose centres lie in `band_hz`
+/// (mfcc = C logmel with C orthonormal, so logmel = C^T mfcc; w_k = mean over band bins j of C[k, j]).
+fn band_energy_weights(fe: &FrontendSpec, band_hz: [f32; 2]) -> Vec<f32> {
+    let n = fe.mel_bins;
+    let filters = mel_filters(
+        f64::from(fe.sample_rate_hz),
+        fe.n_fft,
+        n,
+        fe.mel_fmin_hz,
+        fe.mel_fmax_hz,
+    );
+    let bin_hz = f64::from(fe.sample_rate_hz) / fe.n_fft as f64;
+    let centre = |f: &MelFilter| {
+        let peak = f
+            .weights
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        ((f.start_bin + peak) as f64 * bin_hz) as f32
+    };
+    let mut band: Vec<usize> = (0..n)
+        .filter(|&j| (band_hz[0]..=band_hz[1]).contains(&centre(&filters[j])))
+        .collect();
+    if band.is_empty() {
+        band = (0..n).collect();
+    }
+    let dct = dct_matrix(n);
+    (0..fe.mfcc_coefficients)
+        .map(|k| band.iter().map(|&j| dct[k * n + j]).sum::<f32>() / band.len() as f32)
+        .collect()
 }
 
 impl Stream {
@@ -229,8 +262,13 @@ impl Stream {
     }
 
     fn push_frame(&mut self, frame: &[f32]) {
-        let (scale, offset) = self.energy_scale;
-        let energy = frame[0] * scale - offset;
+        let (scale, offset) = self.energy_offset;
+        let mean: f32 = frame
+            .iter()
+            .zip(&self.energy_weights)
+            .map(|(a, b)| a * b)
+            .sum();
+        let energy = mean * scale - offset;
         self.frames.extend_from_slice(frame);
         self.next_frame += 1;
         if let Some(segment) = self.endpointer.push(energy) {

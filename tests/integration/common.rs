@@ -86,3 +86,80 @@ pub fn read_wav_mono(path: &Path) -> (Vec<f32>, u32) {
     wav.read_mono(&mut out, usize::MAX / 16).unwrap();
     (out, wav.sample_rate())
 }
+
+/// One corpus clip from tests/fixtures/speech/manifest.tsv.
+pub struct Clip {
+    pub file: String,
+    pub kind: String,
+    pub text: String,
+}
+
+pub fn corpus() -> Vec<Clip> {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/speech/manifest.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            Clip {
+                file: f[0].into(),
+                kind: f[1].into(),
+                text: f.get(3).copied().unwrap_or("").into(),
+            }
+        })
+        .collect()
+}
+
+/// Run mono samples through a fresh stream of `recognizer` in blocks, collecting every final transcript.
+pub fn recognize(
+    recognizer: &earshot::Recognizer,
+    samples: &[f32],
+    rate: u32,
+) -> Vec<earshot::Transcript> {
+    let mut stream = recognizer.create_stream();
+    let mut out = Vec::new();
+    let mut drain = |stream: &mut earshot::Stream, out: &mut Vec<earshot::Transcript>| {
+        while let Some(event) = recognizer.poll(stream).unwrap() {
+            match event {
+                earshot::TranscriptEvent::Final(t) => out.push(t),
+                _ => {}
+            }
+        }
+    };
+    for block in samples.chunks(4000) {
+        stream
+            .accept_samples(block, rate, recognizer.model())
+            .unwrap();
+        drain(&mut stream, &mut out);
+    }
+    stream.input_finished().unwrap();
+    drain(&mut stream, &mut out);
+    out
+}
+
+/// A recognizer with a profile from firmware-configs/ (beam size overridden when given).
+pub fn recognizer(profile: &str, beam_size: Option<usize>) -> earshot::Recognizer {
+    let mut profile =
+        earshot::Profile::load(&root().join(format!("firmware-configs/{profile}.toml"))).unwrap();
+    if let Some(beam) = beam_size {
+        profile.decode.beam_size = beam;
+    }
+    earshot::Recognizer::new(model(), profile.recognizer_config()).unwrap()
+}
+
+pub fn joined(transcripts: &[earshot::Transcript]) -> String {
+    transcripts
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A number from the pack's report.json (measured by models/export/evaluate.py).
+pub fn pack_report(key: &str) -> f64 {
+    let path = pack_dir().join("report.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("report.json has no number {key}"))
+}

@@ -1,0 +1,153 @@
+//! The whole engine (front-end, endpointer, decoder, guards, no-speech gate) on the project corpus.
+
+use earshot::wer::WerCounter;
+
+use crate::common::{corpus, joined, pack_report, read_wav_mono, recognize, recognizer, speech};
+
+fn corpus_wer(recognizer: &earshot::Recognizer) -> WerCounter {
+    let mut wer = WerCounter::default();
+    for clip in corpus().iter().filter(|c| c.kind != "nonspeech") {
+        let (samples, rate) = read_wav_mono(&speech(&clip.file));
+        let finals = recognize(recognizer, &samples, rate);
+        assert!(!finals.is_empty(), "{}: no transcript", clip.file);
+        for t in &finals {
+            assert!(
+                !t.token_cap_reached,
+                "{}: token cap reached: {}",
+                clip.file, t.text
+            );
+        }
+        wer.add(&clip.text, &joined(&finals));
+    }
+    wer
+}
+
+/// Like for like with faster-whisper (int8, greedy, 30 s encoder window): the `accurate` profile.
+#[test]
+fn corpus_wer_with_the_30s_window_is_at_or_below_faster_whisper_int8() {
+    let wer = corpus_wer(&recognizer("accurate", None));
+    let faster_whisper = pack_report("faster_whisper_int8_wer");
+    eprintln!(
+        "accurate profile WER {:.2}% ({}/{} words); faster-whisper int8 {faster_whisper:.2}%",
+        wer.percent(),
+        wer.errors,
+        wer.words
+    );
+    assert!(
+        wer.percent() <= faster_whisper,
+        "WER {:.2} > faster-whisper {faster_whisper:.2}",
+        wer.percent()
+    );
+}
+
+/// The default profile's 5 s windows trade a little accuracy for about 3x less compute; bound the trade: at most
+/// 1.5 WER points (7 words of this corpus's 451) above faster-whisper.
+#[test]
+fn corpus_wer_with_the_default_5s_window_stays_within_1_5_points_of_faster_whisper() {
+    let wer = corpus_wer(&recognizer("default", None));
+    let faster_whisper = pack_report("faster_whisper_int8_wer");
+    eprintln!(
+        "default profile WER {:.2}% ({}/{} words); faster-whisper int8 {faster_whisper:.2}%",
+        wer.percent(),
+        wer.errors,
+        wer.words
+    );
+    assert!(
+        wer.percent() <= faster_whisper + 1.5,
+        "WER {:.2} vs faster-whisper {faster_whisper:.2}",
+        wer.percent()
+    );
+}
+
+#[test]
+fn every_non_speech_fixture_gives_no_text() {
+    let recognizer = recognizer("default", None);
+    let clips: Vec<_> = corpus()
+        .into_iter()
+        .filter(|c| c.kind == "nonspeech")
+        .collect();
+    assert!(clips.len() >= 5);
+    for clip in clips {
+        let (samples, rate) = read_wav_mono(&speech(&clip.file));
+        let finals = recognize(&recognizer, &samples, rate);
+        assert!(finals.is_empty(), "{}: {:?}", clip.file, joined(&finals));
+    }
+}
+
+#[test]
+fn beam_search_transcribes_like_greedy_on_clean_speech() {
+    let recognizer = recognizer("default", Some(5));
+    for file in ["long02.wav", "q02.wav", "cmd05.wav"] {
+        let clip = corpus().into_iter().find(|c| c.file == file).unwrap();
+        let (samples, rate) = read_wav_mono(&speech(file));
+        let mut wer = WerCounter::default();
+        wer.add(&clip.text, &joined(&recognize(&recognizer, &samples, rate)));
+        assert!(
+            wer.percent() <= 10.0,
+            "{file}: beam 5 WER {:.1}",
+            wer.percent()
+        );
+    }
+}
+
+/// 2-3 minutes of speech: every clean 16 kHz corpus clip in turn (each already has 0.3 s of silence before and
+/// 0.4 s after), joined with 0.5 s more silence.
+fn long_form() -> (Vec<f32>, Vec<String>) {
+    let mut samples = Vec::new();
+    let mut texts = Vec::new();
+    for clip in corpus().iter().filter(|c| c.kind == "speech") {
+        let (s, rate) = read_wav_mono(&speech(&clip.file));
+        assert_eq!(rate, 16000);
+        samples.extend_from_slice(&s);
+        samples.extend(std::iter::repeat(0.0).take(8000));
+        texts.push(clip.text.clone());
+    }
+    (samples, texts)
+}
+
+#[test]
+fn long_form_audio_transcribes_fully_in_short_segments() {
+    let (samples, texts) = long_form();
+    let seconds = samples.len() as f64 / 16000.0;
+    assert!(
+        (120.0..=180.0).contains(&seconds),
+        "long-form fixture is {seconds:.0} s"
+    );
+    let recognizer = recognizer("default", None);
+    let finals = recognize(&recognizer, &samples, 16000);
+    for pair in finals.windows(2) {
+        assert!(
+            pair[0].end_s <= pair[1].start_s,
+            "segments overlap: {:?} / {:?}",
+            pair[0].text,
+            pair[1].text
+        );
+    }
+    assert!(finals.iter().all(|t| t.end_s - t.start_s <= 10.0 + 1e-6));
+    let mut long = WerCounter::default();
+    long.add(&texts.join(" "), &joined(&finals));
+    // The same clips one by one (the corpus test's path): the long form must not drop or repeat sentences.
+    let mut single = WerCounter::default();
+    for clip in corpus().iter().filter(|c| c.kind == "speech") {
+        let (s, rate) = read_wav_mono(&speech(&clip.file));
+        single.add(&clip.text, &joined(&recognize(&recognizer, &s, rate)));
+    }
+    eprintln!(
+        "long form {seconds:.0} s, {} segments: WER {:.2}% vs {:.2}% clip by clip",
+        finals.len(),
+        long.percent(),
+        single.percent()
+    );
+    assert!(
+        finals.len() >= texts.len() / 2,
+        "only {} segments for {} sentences",
+        finals.len(),
+        texts.len()
+    );
+    assert!(
+        long.percent() <= single.percent() + 2.0,
+        "long form WER {:.2} vs {:.2}",
+        long.percent(),
+        single.percent()
+    );
+}
