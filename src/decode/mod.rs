@@ -61,6 +61,19 @@ pub enum Guard {
     TokenCap,
     /// The text compresses too well: a repetition loop.
     Compression,
+    /// The tokens end with a block of at least `MIN_REPEAT_TOKENS` repeated back to back.
+    Repetition,
+}
+
+/// Shortest token block whose immediate repetition at the end of a hypothesis trips [`Guard::Repetition`]
+/// (short enough to catch a repeated sentence, long enough to let "no, no" through).
+pub const MIN_REPEAT_TOKENS: usize = 4;
+
+/// True when `tokens` ends with some block of at least `MIN_REPEAT_TOKENS` tokens repeated back to back.
+fn ends_in_repeat(tokens: &[u32]) -> bool {
+    (MIN_REPEAT_TOKENS..=tokens.len() / 2).any(|len| {
+        tokens[tokens.len() - len..] == tokens[tokens.len() - 2 * len..tokens.len() - len]
+    })
 }
 
 /// The outcome of decoding one segment.
@@ -96,6 +109,8 @@ fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) -> Option<G
         Some(Guard::TokenCap)
     } else if compression_ratio(text) > options.max_compression_ratio {
         Some(Guard::Compression)
+    } else if ends_in_repeat(&h.tokens) {
+        Some(Guard::Repetition)
     } else {
         None
     }
@@ -154,7 +169,15 @@ pub fn decode_segment(
 
 #[cfg(test)]
 mod tests {
-    use super::compression_ratio;
+    use super::{compression_ratio, ends_in_repeat};
+
+    #[test]
+    fn a_sentence_said_twice_is_a_repetition_but_a_short_echo_is_not() {
+        assert!(ends_in_repeat(&[9, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5]));
+        assert!(!ends_in_repeat(&[1, 2, 3, 4, 5, 6, 7, 8]));
+        assert!(!ends_in_repeat(&[7, 8, 9, 9, 9])); // "no, no, no": blocks shorter than MIN_REPEAT_TOKENS
+        assert!(!ends_in_repeat(&[]));
+    }
 
     #[test]
     fn repetition_compresses_far_better_than_a_sentence() {

@@ -1,0 +1,29 @@
+"""Time the Python ONNX Runtime pipeline (models/export/pack.py) on the corpus: the baseline `earshot transcribe` is
+compared against in the README. Same pack, same corpus, 5 s buckets with the guards and 30 s fallback.
+
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=models/export python benches/python_pipeline.py --threads 2
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import evaluate
+from pack import Pack
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--corpus", type=Path, default=Path("tests/fixtures/speech"))
+args = parser.parse_args()
+
+t0 = time.perf_counter()
+pack = Pack(Path("models/whisper-tiny-en-int8"), threads=args.threads)
+load = time.perf_counter() - t0
+rows = [r for r in evaluate.load_corpus(args.corpus) if r["kind"] != "nonspeech"]
+audio_s = sum(len(r["audio"]) for r in rows) / 16000
+t0 = time.perf_counter()
+for r in rows:
+    evaluate.decode_guarded(pack, r["audio"])
+wall = time.perf_counter() - t0
+print(f"python pipeline, {args.threads} thread(s): {len(rows)} clips, {audio_s:.1f} s of audio in {wall:.2f} s "
+      f"(RTF {wall / audio_s:.3f}), load {load * 1000:.0f} ms")
