@@ -125,7 +125,8 @@ pub fn search(
     let mut all_logits = Vec::new();
     model.decode_step(audio, prompt, &mut first.cache, &mut all_logits)?;
     let no_speech_prob = softmax_at(&all_logits[..vocab], manifest.tokens.no_speech as usize);
-    first.logits = all_logits[(prompt.len() - 1) * vocab..].to_vec();
+    all_logits.drain(..(prompt.len() - 1) * vocab);
+    first.logits = all_logits;
     let mut decoder_calls = 1;
 
     let mut beams = vec![first];
@@ -168,16 +169,20 @@ pub fn search(
         let mut next = Vec::with_capacity(chosen.len());
         for (b, token, score) in chosen {
             remaining[b] -= 1;
-            let (mut tokens, mut cache) = match (remaining[b], parents[b].as_ref()) {
+            // The last child also takes the parent's logits buffer: a fresh 200 KB buffer per step costs page faults.
+            let (mut tokens, mut cache, mut logits) = match (remaining[b], parents[b].as_ref()) {
                 (0, _) => match parents[b].take() {
-                    Some(parent) => (parent.tokens, parent.cache),
+                    Some(parent) => (parent.tokens, parent.cache, parent.logits),
                     None => continue,
                 },
-                (_, Some(parent)) => (parent.tokens.clone(), parent.cache.try_clone()?),
+                (_, Some(parent)) => (
+                    parent.tokens.clone(),
+                    parent.cache.try_clone()?,
+                    Vec::with_capacity(vocab),
+                ),
                 (_, None) => continue,
             };
             tokens.push(token);
-            let mut logits = Vec::new();
             model.decode_step(audio, &[token], &mut cache, &mut logits)?;
             decoder_calls += 1;
             next.push(Beam {

@@ -14,30 +14,39 @@ pub struct Vocabulary {
     first_excluded: u32,
 }
 
-/// GPT-2's printable character for each byte value, inverted: character -> byte.
-fn unicode_to_byte(c: char) -> Option<u8> {
-    let printable = |b: u32| {
-        (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b)
-    };
-    let code = c as u32;
-    if code < 256 && printable(code) {
-        return u8::try_from(code).ok();
+fn printable(b: u32) -> bool {
+    (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b)
+}
+
+/// GPT-2's byte -> character table inverted, indexed by code point (all characters it uses are below 512).
+fn byte_table() -> [Option<u8>; 512] {
+    let mut table = [None; 512];
+    let mut next = 256usize;
+    for b in 0u8..=255 {
+        if printable(u32::from(b)) {
+            table[usize::from(b)] = Some(b);
+        } else {
+            // Non-printable bytes were mapped, in increasing byte order, to 256, 257, ...
+            table[next] = Some(b);
+            next += 1;
+        }
     }
-    // Non-printable bytes were mapped, in increasing byte order, to 256, 257, ...
-    let index = code.checked_sub(256)?;
-    (0u32..256)
-        .filter(|&b| !printable(b))
-        .nth(index as usize)
-        .and_then(|b| u8::try_from(b).ok())
+    table
+}
+
+/// The byte a vocabulary character stands for.
+fn unicode_to_byte(table: &[Option<u8>; 512], c: char) -> Option<u8> {
+    table.get(c as usize).copied().flatten()
 }
 
 impl Vocabulary {
     /// Read a vocabulary file (line i = token i) and check it covers the manifest's vocabulary size.
     pub fn load(path: &Path, manifest: &Manifest) -> Result<Vocabulary> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let table = byte_table();
         let mut tokens = Vec::with_capacity(manifest.decoder.vocab_size);
         for (i, line) in text.lines().enumerate() {
-            let bytes: Option<Vec<u8>> = line.chars().map(unicode_to_byte).collect();
+            let bytes: Option<Vec<u8>> = line.chars().map(|c| unicode_to_byte(&table, c)).collect();
             // Special tokens (<|...|>) are plain ASCII and decode as themselves; detokenize skips them by id.
             tokens.push(bytes.ok_or_else(|| {
                 Error::pack(path, format!("line {}: not a byte-level BPE token", i + 1))
@@ -83,7 +92,7 @@ impl Vocabulary {
 
 #[cfg(test)]
 mod tests {
-    use super::unicode_to_byte;
+    use super::{byte_table, unicode_to_byte};
 
     #[test]
     fn byte_table_round_trips_all_256_bytes() {
@@ -101,10 +110,14 @@ mod tests {
                 n += 1;
             }
         }
+        let table = byte_table();
         for (b, c) in printable.iter().zip(&chars) {
-            assert_eq!(unicode_to_byte(char::from_u32(*c).unwrap()), Some(*b as u8));
+            assert_eq!(
+                unicode_to_byte(&table, char::from_u32(*c).unwrap()),
+                Some(*b as u8)
+            );
         }
-        assert_eq!(unicode_to_byte('Ġ'), Some(b' '));
-        assert_eq!(unicode_to_byte('\u{5000}'), None);
+        assert_eq!(unicode_to_byte(&table, 'Ġ'), Some(b' '));
+        assert_eq!(unicode_to_byte(&table, '\u{5000}'), None);
     }
 }
