@@ -37,21 +37,21 @@ fn number_words(n: u64, out: &mut Vec<String>) {
         0..=19 => out.push(ONES[n as usize].to_string()),
         20..=99 => {
             out.push(TENS[(n / 10) as usize].to_string());
-            if n % 10 != 0 {
+            if !n.is_multiple_of(10) {
                 out.push(ONES[(n % 10) as usize].to_string());
             }
         }
         100..=999 => {
             out.push(ONES[(n / 100) as usize].to_string());
             out.push("hundred".into());
-            if n % 100 != 0 {
+            if !n.is_multiple_of(100) {
                 number_words(n % 100, out);
             }
         }
         1_000..=999_999 => {
             number_words(n / 1000, out);
             out.push("thousand".into());
-            if n % 1000 != 0 {
+            if !n.is_multiple_of(1000) {
                 number_words(n % 1000, out);
             }
         }

@@ -207,7 +207,8 @@ impl MfccExtractor {
         self.ring_pos = (self.ring_pos + 1) % self.n_fft;
         self.padded_count += 1;
         let n_fft = self.n_fft as u64;
-        if self.padded_count >= n_fft && (self.padded_count - n_fft) % self.hop as u64 == 0 {
+        if self.padded_count >= n_fft && (self.padded_count - n_fft).is_multiple_of(self.hop as u64)
+        {
             // Frames past samples/hop come only from finish(), which stops at the right count.
             self.compute_frame();
             self.frames_out += 1;

@@ -240,7 +240,10 @@ impl Manifest {
             );
         }
         if self.encoder.bucket_frames == 0
-            || self.encoder.max_frames % self.encoder.bucket_frames != 0
+            || !self
+                .encoder
+                .max_frames
+                .is_multiple_of(self.encoder.bucket_frames)
         {
             return bad(
                 "encoder.max_frames must be a positive multiple of encoder.bucket_frames".into(),
@@ -298,7 +301,11 @@ impl Manifest {
         // Streamed through a small buffer: reading a 30 MB graph into memory just to hash it raised peak RSS.
         let mut hasher = Sha256::new();
         std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(&path, e))?;
-        let found: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let found: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         if !found.eq_ignore_ascii_case(expected) {
             return Err(Error::pack(
                 &path,

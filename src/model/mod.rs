@@ -143,7 +143,7 @@ impl Model {
         check_names(
             &folder.join(&manifest.encoder.file),
             &encoder,
-            &[manifest.encoder.input.clone()],
+            std::slice::from_ref(&manifest.encoder.input),
             &manifest.encoder.outputs,
         )?;
         check_names(
@@ -202,7 +202,7 @@ impl Model {
         let coeffs = self.manifest.frontend.mfcc_coefficients;
         if padded_frames == 0
             || padded_frames > self.manifest.encoder.max_frames
-            || padded_frames % 2 != 0
+            || !padded_frames.is_multiple_of(2)
         {
             return Err(Error::InvalidAudio(format!(
                 "encoder input of {padded_frames} frames: must be even and in 2..={}",

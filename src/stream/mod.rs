@@ -201,7 +201,7 @@ impl Stream {
                 "frames after input_finished(): create a new stream".into(),
             ));
         }
-        if frames.len() % self.coefficients != 0 {
+        if !frames.len().is_multiple_of(self.coefficients) {
             return Err(Error::InvalidAudio(format!(
                 "{} values is not a whole number of {}-value frames",
                 frames.len(),

@@ -117,11 +117,10 @@ pub fn recognize(
 ) -> Vec<earshot::Transcript> {
     let mut stream = recognizer.create_stream();
     let mut out = Vec::new();
-    let mut drain = |stream: &mut earshot::Stream, out: &mut Vec<earshot::Transcript>| {
+    let drain = |stream: &mut earshot::Stream, out: &mut Vec<earshot::Transcript>| {
         while let Some(event) = recognizer.poll(stream).unwrap() {
-            match event {
-                earshot::TranscriptEvent::Final(t) => out.push(t),
-                _ => {}
+            if let earshot::TranscriptEvent::Final(t) = event {
+                out.push(t)
             }
         }
     };

@@ -99,7 +99,7 @@ fn long_form() -> (Vec<f32>, Vec<String>) {
         let (s, rate) = read_wav_mono(&speech(&clip.file));
         assert_eq!(rate, 16000);
         samples.extend_from_slice(&s);
-        samples.extend(std::iter::repeat(0.0).take(8000));
+        samples.extend(std::iter::repeat_n(0.0, 8000));
         texts.push(clip.text.clone());
     }
     (samples, texts)
