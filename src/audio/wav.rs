@@ -104,7 +104,7 @@ impl WavSource {
         let channels = usize::from(self.spec.channels);
         out.clear();
         self.interleaved.clear();
-        let want = max_frames * channels;
+        let want = max_frames.saturating_mul(channels);
         let result: std::result::Result<(), hound::Error> = match self.spec.sample_format {
             hound::SampleFormat::Float => {
                 self.reader.samples::<f32>().take(want).try_for_each(|s| {
