@@ -49,10 +49,14 @@ fn bench_model(c: &mut Criterion) {
         });
     }
     let audio = model.encode(&frames, 1000).expect("encode");
-    let steps = search(&model, &audio, 1, 200).expect("search").tokens.len() + 2;
+    let steps = search(&model, &audio, 1, 200, &[])
+        .expect("search")
+        .tokens
+        .len()
+        + 2;
     println!("greedy decode of long02.wav: {steps} decoder steps (divide the time below by it)");
     c.bench_function(&format!("greedy_decode/long02/{threads}_threads"), |b| {
-        b.iter(|| search(&model, black_box(&audio), 1, 200).expect("search"))
+        b.iter(|| search(&model, black_box(&audio), 1, 200, &[]).expect("search"))
     });
 }
 

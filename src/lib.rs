@@ -35,10 +35,13 @@ pub mod decode;
 pub mod error;
 pub mod features;
 pub mod model;
+pub mod ring;
 pub mod stream;
 pub mod wer;
 
 pub use config::Profile;
 pub use error::{Error, Result};
 pub use model::Model;
-pub use stream::{Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent};
+pub use stream::{
+    Endpoint, Partial, Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent,
+};

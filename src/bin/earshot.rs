@@ -184,6 +184,7 @@ fn transcribe(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         profile.runtime.threads = threads;
     }
     profile.validate(Path::new("command line (--beam/--threads)"))?;
+    profile.partials.interval_ms = 0; // files: finals only, no partial decodes
     let model = Arc::new(Model::load_with(
         model_dir(args.common.model),
         profile.runtime_options(),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::DecodeOptions;
 use crate::error::{Error, Result};
 use crate::model::RuntimeOptions;
-use crate::stream::{EndpointConfig, RecognizerConfig};
+use crate::stream::{EndpointConfig, PartialConfig, RecognizerConfig};
 
 /// How ONNX Runtime runs on the device (`[runtime]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +40,9 @@ pub struct Profile {
     /// Segmentation rules.
     #[serde(default)]
     pub endpoint: EndpointConfig,
+    /// Partial results while speaking.
+    #[serde(default)]
+    pub partials: PartialConfig,
 }
 
 impl Default for Profile {
@@ -50,6 +53,7 @@ impl Default for Profile {
             runtime: RuntimeConfig::default(),
             decode: DecodeOptions::default(),
             endpoint: EndpointConfig::default(),
+            partials: PartialConfig::default(),
         }
     }
 }
@@ -212,6 +216,7 @@ impl Profile {
         RecognizerConfig {
             decode: self.decode.clone(),
             endpoint: self.endpoint.clone(),
+            partials: self.partials.clone(),
         }
     }
 

@@ -116,13 +116,15 @@ fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) -> Option<G
     }
 }
 
-/// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
-/// First at the smallest bucket that holds it; if a guard trips, again with `fallback_frames`.
+/// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio,
+/// forcing `prefix` tokens first. First at the smallest bucket that holds it; if a guard trips, again with
+/// `fallback_frames`. With a non-empty prefix the no-speech gate is off (the prefix was already shown as speech).
 pub fn decode_segment(
     model: &Model,
     frames: &[f32],
     seconds: f32,
     options: &DecodeOptions,
+    prefix: &[u32],
 ) -> Result<SegmentDecode> {
     let coefficients = model.manifest().frontend.mfcc_coefficients;
     let n = frames.len() / coefficients;
@@ -135,7 +137,13 @@ pub fn decode_segment(
         let t0 = Instant::now();
         let audio = model.encode(frames, padded)?;
         let t1 = Instant::now();
-        let h = search(model, &audio, options.beam_size, max_tokens)?;
+        let h = search(
+            model,
+            &audio,
+            options.beam_size,
+            max_tokens + prefix.len(),
+            prefix,
+        )?;
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
         let text = model.vocabulary().detokenize(&h.tokens);
@@ -150,7 +158,8 @@ pub fn decode_segment(
     if guard.is_some() && fallback_window > first_window {
         (hypothesis, text) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
     }
-    let no_speech = hypothesis.no_speech_prob > options.no_speech_threshold
+    let no_speech = prefix.is_empty()
+        && hypothesis.no_speech_prob > options.no_speech_threshold
         && hypothesis.avg_logprob() < options.logprob_threshold;
     let text = if no_speech {
         String::new()

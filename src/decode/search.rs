@@ -100,38 +100,42 @@ fn top_k(row: &[f32], k: usize) -> Vec<(usize, f32)> {
     best
 }
 
-/// Search one encoded segment. `beam_size` 1 is greedy; `max_tokens` caps the text tokens.
+/// Search one encoded segment. `beam_size` 1 is greedy; `max_tokens` caps the text tokens (prefix included);
+/// `prefix` tokens are forced after the prompt (the committed text of a live segment), fed in the first step.
 pub fn search(
     model: &Model,
     audio: &AudioContext,
     beam_size: usize,
     max_tokens: usize,
+    prefix: &[u32],
 ) -> Result<Hypothesis> {
     let manifest = model.manifest();
     let vocab = manifest.decoder.vocab_size;
     let eot = manifest.tokens.end_of_text;
     let prompt = &manifest.tokens.prompt;
     let max_tokens = max_tokens.min(manifest.decoder.max_positions - prompt.len());
+    let prefix = &prefix[..prefix.len().min(max_tokens)];
     let beam_size = beam_size.max(1);
     let rules = TokenRules::new(model);
 
-    // First step: the whole prompt. Its first row gives the no-speech probability.
+    // First step: the prompt and the forced prefix together. Row 0 gives the no-speech probability.
+    let fed: Vec<u32> = prompt.iter().chain(prefix).copied().collect();
     let mut first = Beam {
-        tokens: Vec::new(),
+        tokens: prefix.to_vec(),
         score: 0.0,
         cache: KvCache::default(),
         logits: Vec::new(),
     };
-    let mut all_logits = Vec::new();
-    model.decode_step(audio, prompt, &mut first.cache, &mut all_logits)?;
+    let mut all_logits = Vec::with_capacity(fed.len() * vocab);
+    model.decode_step(audio, &fed, &mut first.cache, &mut all_logits)?;
     let no_speech_prob = softmax_at(&all_logits[..vocab], manifest.tokens.no_speech as usize);
-    all_logits.drain(..(prompt.len() - 1) * vocab);
+    all_logits.drain(..(fed.len() - 1) * vocab);
     first.logits = all_logits;
     let mut decoder_calls = 1;
 
     let mut beams = vec![first];
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
-    for step in 0..=max_tokens {
+    for step in prefix.len()..=max_tokens {
         // Expand every live beam, collect candidates.
         let mut candidates: Vec<(usize, u32, f32)> = Vec::new();
         for (b, beam) in beams.iter_mut().enumerate() {

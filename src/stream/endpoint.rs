@@ -5,10 +5,12 @@
 //! Restricting it to the voice band keeps broadband noise from drowning speech onsets. A noise floor follows the minimum energy (instant fall, slow rise); a frame is speech when it is
 //! `speech_threshold_db` above the floor. Rules, in the spirit of sherpa-onnx's endpoint rules
 //! (https://github.com/k2-fsa/sherpa-onnx/blob/124384369a72470bfc82fab16198a606d136618b/sherpa-onnx/csrc/endpoint.h):
-//! 1. a segment starts when at least `onset_speech_fraction` of the last `min_speech_ms` of frames are speech (a vote,
-//!    not a run: in noise, speech frames flicker), with `pre_roll_ms` of audio before it;
-//! 2. it ends after `trailing_silence_ms` of silence (keeping `post_roll_ms` of it);
-//! 3. it is cut at `max_segment_ms`, at the quietest frame of the last `split_search_ms`.
+//! - a segment opens when at least `onset_speech_fraction` of the last `min_speech_ms` of frames are speech (a vote,
+//!   not a run: in noise, speech frames flicker), with `pre_roll_ms` of audio before it;
+//! - rule 1, silence after speech: it closes after `trailing_silence_ms` of silence (keeping `post_roll_ms` of it);
+//! - rule 2, nothing decoded: the recognizer abandons an open segment whose partial decodes gave no text for
+//!   `no_text_timeout_ms` ([`Endpointer::abandon`]);
+//! - rule 3, maximum length: it is cut at `max_segment_ms`, at the quietest frame of the last `split_search_ms`.
 //!
 //! Silence and steady noise or tones never start a segment; what does start one and turns out not to be speech is
 //! dropped later by the decoder's no-speech gate.
@@ -39,6 +41,8 @@ pub struct EndpointConfig {
     pub max_segment_ms: u32,
     /// Window before `max_segment_ms` searched for the quietest frame to cut at.
     pub split_search_ms: u32,
+    /// Rule 2: an open segment whose partial decodes found no text for this long is dropped (noise bursts, music).
+    pub no_text_timeout_ms: u32,
 }
 
 impl Default for EndpointConfig {
@@ -54,51 +58,80 @@ impl Default for EndpointConfig {
             post_roll_ms: 400,
             max_segment_ms: 10_000,
             split_search_ms: 3_000,
+            no_text_timeout_ms: 3_000,
         }
     }
 }
 
-/// A closed segment, in absolute frame indices `[start, end)`.
+/// Why a segment closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointRule {
+    /// Rule 1: silence after speech.
+    TrailingSilence,
+    /// Rule 2: partial decodes found no text (the segment is dropped, no final).
+    NoText,
+    /// Rule 3: the segment reached the maximum length.
+    MaxLength,
+    /// Audio was lost (ring overrun): the segment was closed at the gap.
+    Gap,
+    /// The input ended.
+    EndOfInput,
+}
+
+/// A closed segment, in absolute frame indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment {
-    /// First frame.
+    /// First frame (pre-roll included).
     pub start: u64,
     /// One past the last frame.
     pub end: u64,
+    /// First frame of the detected speech (after the pre-roll).
+    pub onset: u64,
+    /// Last frame judged speech.
+    pub last_speech: u64,
+    /// The rule that closed it.
+    pub rule: EndpointRule,
+}
+
+/// The open segment's state.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    start: u64,
+    onset: u64,
+    last_speech: u64,
 }
 
 /// The endpointer's state for one stream.
 #[derive(Debug, Clone)]
 pub struct Endpointer {
-    threshold: f32,   // log10 units
-    rise: f32,        // log10 units per frame
-    min_speech: u64,  // frames in the onset window
-    onset_votes: u64, // speech frames needed in it
+    threshold: f32,
+    rise: f32,
+    min_speech: u64,
+    onset_votes: u64,
     pre_roll: u64,
     trailing: u64,
     post_roll: u64,
     max_len: u64,
     split_search: u64,
     floor: f32,
-    frame: u64,         // index of the next frame
-    recent: Vec<bool>,  // speech decisions of the last min_speech frames (ring)
-    recent_speech: u64, // how many of them are speech
-    open: Option<u64>,  // start of the open segment
-    last_speech: u64,   // last speech frame in the open segment
-    energies: Vec<f32>, // energies of the open segment (for the rule-3 cut)
+    frame: u64,
+    recent: Vec<bool>,
+    recent_speech: u64,
+    open: Option<Open>,
+    energies: Vec<f32>,
 }
 
 impl Endpointer {
     /// An endpointer for frames `frame_ms` apart.
     pub fn new(config: &EndpointConfig, frame_ms: f32) -> Endpointer {
         let frames = |ms: u32| (ms as f32 / frame_ms).round().max(1.0) as u64;
+        let window = frames(config.min_speech_ms);
         Endpointer {
             threshold: config.speech_threshold_db / 10.0,
             rise: config.noise_floor_rise_db_per_s / 10.0 * frame_ms / 1000.0,
-            min_speech: frames(config.min_speech_ms),
-            onset_votes: ((frames(config.min_speech_ms) as f32 * config.onset_speech_fraction)
-                .ceil() as u64)
-                .max(1),
+            min_speech: window,
+            onset_votes: ((window as f32 * config.onset_speech_fraction).ceil() as u64).max(1),
             pre_roll: frames(config.pre_roll_ms),
             trailing: frames(config.trailing_silence_ms),
             post_roll: frames(config.post_roll_ms),
@@ -106,10 +139,9 @@ impl Endpointer {
             split_search: frames(config.split_search_ms),
             floor: f32::INFINITY,
             frame: 0,
-            recent: vec![false; frames(config.min_speech_ms) as usize],
+            recent: vec![false; window as usize],
             recent_speech: 0,
             open: None,
-            last_speech: 0,
             energies: Vec::with_capacity(frames(config.max_segment_ms) as usize + 1),
         }
     }
@@ -121,68 +153,125 @@ impl Endpointer {
 
     /// First frame of the open segment, if any.
     pub fn open_segment_start(&self) -> Option<u64> {
-        self.open
+        self.open.map(|o| o.start)
     }
 
-    /// Feed one frame's energy (mean log10 mel power); returns a segment when one closes.
+    /// Speech onset frame of the open segment, if any.
+    pub fn open_segment_onset(&self) -> Option<u64> {
+        self.open.map(|o| o.onset)
+    }
+
+    /// Index of the next frame.
+    pub fn frames_seen(&self) -> u64 {
+        self.frame
+    }
+
+    /// Feed one frame's energy (mean log10 mel power of the voice band); returns a segment when one closes.
     pub fn push(&mut self, energy: f32) -> Option<Segment> {
-        let index = self.frame;
-        self.frame += 1;
         self.floor = if energy < self.floor {
             energy
         } else {
             self.floor + self.rise
         };
         let speech = energy > self.floor + self.threshold;
-        let slot = (index % self.min_speech) as usize;
-        self.recent_speech = self.recent_speech + u64::from(speech) - u64::from(self.recent[slot]);
-        self.recent[slot] = speech;
-        match self.open {
-            None => {
-                if self.recent_speech >= self.onset_votes {
-                    let onset = (index + 1).saturating_sub(self.min_speech);
-                    let start = onset.saturating_sub(self.pre_roll);
-                    self.open = Some(start);
-                    self.last_speech = index;
-                    self.energies.clear();
-                    self.energies
-                        .resize((index - start) as usize, f32::INFINITY);
-                    self.energies.push(energy);
-                }
-                None
-            }
-            Some(start) => {
-                self.energies.push(energy);
-                if speech {
-                    self.last_speech = index;
-                }
-                if index - self.last_speech >= self.trailing {
-                    let end = (self.last_speech + 1 + self.post_roll).min(index + 1);
-                    self.open = None;
-                    return Some(Segment { start, end });
-                }
-                if index + 1 - start >= self.max_len {
-                    // Cut at the quietest frame of the search window; the rest stays open.
-                    let len = self.energies.len();
-                    let from = len.saturating_sub(self.split_search as usize);
-                    let cut = (from..len)
-                        .min_by(|&a, &b| self.energies[a].total_cmp(&self.energies[b]))
-                        .unwrap_or(len - 1);
-                    let end = start + cut as u64 + 1;
-                    self.energies.drain(..cut + 1);
-                    self.open = Some(end);
-                    return Some(Segment { start, end });
-                }
-                None
-            }
+        self.step(speech, energy)
+    }
+
+    /// A frame of lost audio (ring overrun): silence for the rules, no effect on the noise floor. Closes the open
+    /// segment at the gap.
+    pub fn push_lost(&mut self) -> Option<Segment> {
+        let closed = self
+            .open
+            .take()
+            .map(|o| self.close(o, self.frame, EndpointRule::Gap));
+        self.step(false, f32::INFINITY);
+        closed
+    }
+
+    /// Rule 2: drop the open segment (its decodes found no text); the next speech opens a new one.
+    pub fn abandon(&mut self) -> Option<Segment> {
+        let open = self.open.take()?;
+        Some(Segment {
+            start: open.start,
+            end: self.frame,
+            onset: open.onset,
+            last_speech: open.last_speech,
+            rule: EndpointRule::NoText,
+        })
+    }
+
+    /// End of input: close the open segment at the last frame.
+    pub fn finish(&mut self) -> Option<Segment> {
+        let open = self.open.take()?;
+        let segment = self.close(open, self.frame, EndpointRule::EndOfInput);
+        (segment.end > segment.start).then_some(segment)
+    }
+
+    fn close(&self, open: Open, limit: u64, rule: EndpointRule) -> Segment {
+        let end = (open.last_speech + 1 + self.post_roll).min(limit);
+        Segment {
+            start: open.start,
+            end,
+            onset: open.onset,
+            last_speech: open.last_speech,
+            rule,
         }
     }
 
-    /// End of input: close the open segment (if it holds speech) at the last frame.
-    pub fn finish(&mut self) -> Option<Segment> {
-        let start = self.open.take()?;
-        let end = (self.last_speech + 1 + self.post_roll).min(self.frame);
-        (end > start).then_some(Segment { start, end })
+    fn step(&mut self, speech: bool, energy: f32) -> Option<Segment> {
+        let index = self.frame;
+        self.frame += 1;
+        let slot = (index % self.min_speech) as usize;
+        self.recent_speech = self.recent_speech + u64::from(speech) - u64::from(self.recent[slot]);
+        self.recent[slot] = speech;
+        let Some(mut open) = self.open else {
+            if self.recent_speech >= self.onset_votes {
+                let onset = (index + 1).saturating_sub(self.min_speech);
+                let start = onset.saturating_sub(self.pre_roll);
+                self.open = Some(Open {
+                    start,
+                    onset,
+                    last_speech: index,
+                });
+                self.energies.clear();
+                self.energies
+                    .resize((index - start) as usize, f32::INFINITY);
+                self.energies.push(energy);
+            }
+            return None;
+        };
+        self.energies.push(energy);
+        if speech {
+            open.last_speech = index;
+        }
+        self.open = Some(open);
+        if index - open.last_speech >= self.trailing {
+            self.open = None;
+            return Some(self.close(open, index + 1, EndpointRule::TrailingSilence));
+        }
+        if index + 1 - open.start >= self.max_len {
+            // Cut at the quietest frame of the search window; the rest stays open.
+            let len = self.energies.len();
+            let from = len.saturating_sub(self.split_search as usize);
+            let cut = (from..len)
+                .min_by(|&a, &b| self.energies[a].total_cmp(&self.energies[b]))
+                .unwrap_or(len - 1);
+            let end = open.start + cut as u64 + 1;
+            self.energies.drain(..cut + 1);
+            self.open = Some(Open {
+                start: end,
+                onset: end,
+                last_speech: open.last_speech.max(end),
+            });
+            return Some(Segment {
+                start: open.start,
+                end,
+                onset: open.onset,
+                last_speech: open.last_speech.min(end - 1),
+                rule: EndpointRule::MaxLength,
+            });
+        }
+        None
     }
 }
 
@@ -214,9 +303,31 @@ mod tests {
             segs,
             vec![Segment {
                 start: 56,
-                end: 340
+                end: 340,
+                onset: 96,
+                last_speech: 299,
+                rule: EndpointRule::TrailingSilence
             }]
         );
+    }
+
+    #[test]
+    fn a_gap_closes_the_open_segment_and_abandon_drops_one() {
+        let mut e = Endpointer::new(&EndpointConfig::default(), 10.0);
+        let mut closed = Vec::new();
+        for i in 0..200 {
+            let x = if i < 50 { -8.0 } else { -1.0 };
+            closed.extend(e.push(x));
+        }
+        closed.extend(e.push_lost());
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].rule, EndpointRule::Gap);
+        for _ in 0..50 {
+            closed.extend(e.push(-1.0));
+        }
+        let dropped = e.abandon().unwrap();
+        assert_eq!(dropped.rule, EndpointRule::NoText);
+        assert!(e.open_segment_start().is_none());
     }
 
     #[test]
@@ -226,7 +337,7 @@ mod tests {
         x.extend(vec![-8.0; 100]);
         let segs = run(&x);
         assert_eq!(segs.len(), 2, "{segs:?}");
-        assert_eq!(segs[0].end, 951); // the dip at frame 950 ends the first segment
+        assert_eq!((segs[0].end, segs[0].rule), (951, EndpointRule::MaxLength)); // the dip at frame 950
         assert_eq!(segs[1].start, 951);
         assert!(segs.iter().all(|s| s.end - s.start <= 1000));
     }

@@ -142,6 +142,7 @@ pub fn recognizer(profile: &str, beam_size: Option<usize>) -> earshot::Recognize
     if let Some(beam) = beam_size {
         profile.decode.beam_size = beam;
     }
+    profile.partials.interval_ms = 0; // as `earshot transcribe` runs
     earshot::Recognizer::new(model(), profile.recognizer_config()).unwrap()
 }
 
