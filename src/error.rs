@@ -45,6 +45,9 @@ pub enum Error {
         /// ONNX Runtime's message.
         message: String,
     },
+    /// The audio input device is missing, busy or was lost.
+    #[error("audio device: {0}")]
+    Device(String),
     /// A device profile or engine configuration is invalid.
     #[error("{path}: {reason}")]
     Config {

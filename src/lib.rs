@@ -34,6 +34,7 @@ pub mod config;
 pub mod decode;
 pub mod error;
 pub mod features;
+pub mod live;
 pub mod model;
 pub mod ring;
 pub mod stream;

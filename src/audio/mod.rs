@@ -1,9 +1,17 @@
 //! Audio input and the capture-side front-end (resample to the model rate, then MFCC).
 
+mod capture;
+#[cfg(feature = "mic")]
+pub mod mic;
+mod recorder;
 mod resample;
+mod source;
 mod wav;
 
+pub use capture::CaptureSide;
+pub use recorder::{record, RecordTap, Recorder};
 pub use resample::Resampler;
+pub use source::{spawn_stdin, spawn_wav_replay, Pacing, PcmFormat, SourceReport};
 pub use wav::{WavSource, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
 
 use crate::error::Result;

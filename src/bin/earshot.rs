@@ -1,15 +1,23 @@
 //! The earshot command line. Exit codes: 0 success; 1 other failure; 2 bad usage; 3 unreadable or unsupported
-//! input; 4 model pack problem; 5 ONNX Runtime library missing or wrong; 6 invalid profile.
+//! input; 4 model pack problem; 5 ONNX Runtime library missing or wrong; 6 invalid profile; 7 audio device missing,
+//! busy or lost.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use earshot::audio::WavSource;
+use earshot::audio::{
+    record, spawn_stdin, spawn_wav_replay, CaptureSide, Pacing, PcmFormat, Recorder, SourceReport,
+    WavSource,
+};
+use earshot::live::{run_recognizer, LiveStats};
+use earshot::ring::frame_ring;
 use earshot::{Error, Model, Profile, Recognizer, Transcript, TranscriptEvent};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -31,8 +39,57 @@ struct Cli {
 enum Command {
     /// Transcribe WAV files (any rate 8-192 kHz, 1-8 channels, 8/16/24/32-bit int or 32-bit float).
     Transcribe(TranscribeArgs),
+    /// Transcribe live: a microphone, raw PCM on stdin, or a WAV file replayed through the live path.
+    Listen(ListenArgs),
+    /// List the audio input devices.
+    Devices,
     /// List the device profiles in firmware-configs/.
     Profiles,
+}
+
+#[derive(clap::Args)]
+struct ListenArgs {
+    /// Input device: a substring of its name (default: the system's default input). See `earshot devices`.
+    #[arg(long, conflicts_with_all = ["stdin", "replay"])]
+    device: Option<String>,
+    /// Read raw interleaved PCM from standard input (e.g. `arecord -f S16_LE -r 16000 | earshot listen --stdin`).
+    #[arg(long, requires = "rate", conflicts_with = "replay")]
+    stdin: bool,
+    /// Sample rate of the standard-input PCM.
+    #[arg(long)]
+    rate: Option<u32>,
+    /// Channels of the standard-input PCM.
+    #[arg(long, default_value_t = 1)]
+    channels: u16,
+    /// Sample encoding of the standard-input PCM.
+    #[arg(long, value_enum, default_value_t = RawFormat::S16le)]
+    format: RawFormat,
+    /// Replay a WAV file through the live path, in real time.
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// With --replay: as fast as possible instead of real time.
+    #[arg(long, requires = "replay")]
+    fast: bool,
+    /// One JSON event per line (partial, final, endpoint) instead of the terminal view.
+    #[arg(long)]
+    json: bool,
+    /// Save exactly the captured audio (32-bit float WAV at the input rate and channels).
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads; overrides the profile.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Frames the capture ring holds (10 ms each) before it drops audio.
+    #[arg(long, default_value_t = 3000)]
+    ring_frames: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RawFormat {
+    S16le,
+    F32le,
 }
 
 #[derive(clap::Args)]
@@ -94,6 +151,7 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         Some(Error::ModelPack { .. }) => 4,
         Some(Error::RuntimeLibrary(_)) => 5,
         Some(Error::Config { .. }) => 6,
+        Some(Error::Device(_)) => 7,
         _ => 1,
     }
 }
@@ -102,6 +160,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Transcribe(args) => transcribe(args),
+        Command::Listen(args) => listen(args),
+        Command::Devices => devices(),
         Command::Profiles => profiles(),
     };
     match result {
@@ -388,4 +448,285 @@ fn write_output(
         }
     }
     Ok(())
+}
+
+#[cfg(feature = "mic")]
+fn devices() -> anyhow::Result<ExitCode> {
+    let devices = earshot::audio::mic::input_devices()?;
+    if devices.is_empty() {
+        anyhow::bail!(Error::Device("no input devices found".into()));
+    }
+    for d in devices {
+        let mark = if d.is_default { "*" } else { " " };
+        println!(
+            "{mark} {}  ({})",
+            d.name,
+            d.default_config.unwrap_or_else(|| "not available".into())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "mic"))]
+fn devices() -> anyhow::Result<ExitCode> {
+    anyhow::bail!(Error::Device(
+        "this earshot was built without the `mic` feature".into()
+    ))
+}
+
+/// A running input: a reader thread, or a microphone.
+enum Input {
+    Reader(std::thread::JoinHandle<earshot::Result<SourceReport>>),
+    #[cfg(feature = "mic")]
+    Mic(earshot::audio::mic::LiveCapture),
+}
+
+fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
+    let mut profile = Profile::find(&args.common.profile, &profile_dirs())?;
+    if let Some(threads) = args.threads {
+        profile.runtime.threads = threads;
+    }
+    profile.validate(Path::new("command line (--threads)"))?;
+    let model = Arc::new(Model::load_with(
+        model_dir(args.common.model.clone()),
+        profile.runtime_options(),
+    )?);
+    let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
+    let mut stream = recognizer.create_stream();
+    let epoch = stream.epoch();
+    let (producer, mut consumer) = frame_ring(args.ring_frames);
+    let spec = &model.manifest().frontend;
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = stop.clone();
+    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
+
+    let mut recorder: Option<Recorder> = None;
+    let mut with_tap =
+        |capture: CaptureSide, rate: u32, channels: u16| -> anyhow::Result<CaptureSide> {
+            Ok(match &args.record {
+                Some(path) => {
+                    let (tap, rec) = record(path, rate, channels, 10.0)?;
+                    recorder = Some(rec);
+                    capture.with_recorder(tap)
+                }
+                None => capture,
+            })
+        };
+    let (input, source_name) = if let Some(path) = &args.replay {
+        let wav = WavSource::open(path)?;
+        let rate = wav.sample_rate();
+        let capture = with_tap(CaptureSide::new(spec, rate, 1, producer)?, rate, 1)?;
+        let pacing = if args.fast {
+            Pacing::Fast
+        } else {
+            Pacing::RealTime
+        };
+        (
+            Input::Reader(spawn_wav_replay(wav, capture, epoch, pacing, stop.clone())?),
+            path.display().to_string(),
+        )
+    } else if args.stdin {
+        let rate = args.rate.unwrap_or(16_000);
+        if !(earshot::audio::MIN_RATE_HZ..=earshot::audio::MAX_RATE_HZ).contains(&rate)
+            || args.channels == 0
+            || args.channels > earshot::audio::MAX_CHANNELS
+        {
+            anyhow::bail!(Error::InvalidAudio(format!(
+                "--rate {rate} --channels {}: need 8000..=192000 Hz and 1..=8 channels",
+                args.channels
+            )));
+        }
+        let capture = with_tap(
+            CaptureSide::new(spec, rate, usize::from(args.channels), producer)?,
+            rate,
+            args.channels,
+        )?;
+        let format = match args.format {
+            RawFormat::S16le => PcmFormat::S16le,
+            RawFormat::F32le => PcmFormat::F32le,
+        };
+        (
+            Input::Reader(spawn_stdin(
+                format,
+                usize::from(args.channels),
+                rate,
+                capture,
+                epoch,
+                stop.clone(),
+            )?),
+            "stdin".into(),
+        )
+    } else {
+        open_mic(args.device.as_deref(), spec, producer, &mut with_tap, epoch)?
+    };
+    if !args.common.quiet {
+        eprintln!(
+            "earshot: listening to {source_name} (profile {}, Ctrl-C to stop)",
+            profile.name
+        );
+    }
+
+    let (events_tx, events_rx) = mpsc::channel::<TranscriptEvent>();
+    let thread_recognizer = recognizer.clone();
+    let worker = std::thread::Builder::new()
+        .name("earshot-recognizer".into())
+        .spawn(move || {
+            let stats = run_recognizer(&thread_recognizer, &mut stream, &mut consumer, |e| {
+                let _ = events_tx.send(e);
+            });
+            (stats, stream.audio_seconds())
+        })?;
+
+    let mut view = View::new(args.json);
+    let mut device_failure: Option<String> = None;
+    let mut input = Some(input);
+    loop {
+        match events_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(event) => view.show(&event)?,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        #[cfg(feature = "mic")]
+        if let Some(Input::Mic(capture)) = &input {
+            if let Some(e) = capture.error() {
+                device_failure = Some(e);
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            // Stopping the input ends the capture side's stream; the recognizer then flushes the last final.
+            #[cfg(feature = "mic")]
+            if let Some(Input::Mic(capture)) = input.take() {
+                capture.stop();
+            }
+        }
+    }
+    view.end_line()?;
+    let (live, audio_s) = worker
+        .join()
+        .map_err(|_| anyhow::anyhow!("the recognizer thread panicked"))?;
+    let source_result = match input {
+        Some(Input::Reader(handle)) => handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("the input thread panicked"))?
+            .map(Some),
+        _ => Ok(None),
+    };
+    let recorded = recorder.map(|r| (r.path().to_path_buf(), r.dropped_samples(), r.finish()));
+    let stats: LiveStats = live?;
+    if !args.common.quiet {
+        eprintln!(
+            "earshot: {audio_s:.1} s of audio, {} final(s), {} frame(s) dropped by the ring",
+            view.finals, stats.overruns
+        );
+    }
+    if let Some((path, dropped, result)) = recorded {
+        let samples = result?;
+        if !args.common.quiet {
+            eprintln!(
+                "earshot: recorded {samples} samples to {} ({dropped} dropped)",
+                path.display()
+            );
+        }
+    }
+    if let Some(report) = source_result? {
+        if report.trailing_bytes > 0 {
+            eprintln!("earshot: warning: standard input ended mid-frame; the last {} byte(s) were ignored", report.trailing_bytes);
+        }
+    }
+    if let Some(reason) = device_failure {
+        return Err(Error::Device(format!(
+            "input lost mid-stream: {reason} (what was heard so far is above)"
+        ))
+        .into());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "mic")]
+fn open_mic(
+    device: Option<&str>,
+    spec: &earshot::model::FrontendSpec,
+    producer: earshot::ring::FrameProducer,
+    with_tap: &mut dyn FnMut(CaptureSide, u32, u16) -> anyhow::Result<CaptureSide>,
+    epoch: Instant,
+) -> anyhow::Result<(Input, String)> {
+    let mic = earshot::audio::mic::Microphone::open(device)?;
+    let (rate, channels, name) = (mic.sample_rate(), mic.channels(), mic.name());
+    let capture = with_tap(
+        CaptureSide::new(spec, rate, usize::from(channels), producer)?,
+        rate,
+        channels,
+    )?;
+    Ok((
+        Input::Mic(mic.start(capture, epoch)?),
+        format!("{name} ({channels} ch, {rate} Hz)"),
+    ))
+}
+
+#[cfg(not(feature = "mic"))]
+fn open_mic(
+    _: Option<&str>,
+    _: &earshot::model::FrontendSpec,
+    _: earshot::ring::FrameProducer,
+    _: &mut dyn FnMut(CaptureSide, u32, u16) -> anyhow::Result<CaptureSide>,
+    _: Instant,
+) -> anyhow::Result<(Input, String)> {
+    anyhow::bail!(Error::Device(
+        "built without the `mic` feature: use --stdin or --replay".into()
+    ))
+}
+
+/// Prints events: a rewritten partial line and committed finals on a terminal, finals only when piped, or JSON lines.
+struct View {
+    json: bool,
+    terminal: bool,
+    partial_shown: bool,
+    finals: usize,
+}
+
+impl View {
+    fn new(json: bool) -> View {
+        View {
+            json,
+            terminal: std::io::stdout().is_terminal(),
+            partial_shown: false,
+            finals: 0,
+        }
+    }
+
+    fn show(&mut self, event: &TranscriptEvent) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        if matches!(event, TranscriptEvent::Final(_)) {
+            self.finals += 1;
+        }
+        if self.json {
+            writeln!(out, "{}", serde_json::to_string(event)?)?;
+            return Ok(out.flush()?);
+        }
+        match event {
+            TranscriptEvent::Partial(p) if self.terminal => {
+                write!(out, "\r\x1b[2K{}\x1b[2m{}\x1b[0m", p.committed, p.tentative)?;
+                self.partial_shown = true;
+            }
+            TranscriptEvent::Final(t) => {
+                if self.partial_shown {
+                    write!(out, "\r\x1b[2K")?;
+                    self.partial_shown = false;
+                }
+                writeln!(out, "{}", t.text)?;
+            }
+            _ => {}
+        }
+        Ok(out.flush()?)
+    }
+
+    fn end_line(&mut self) -> anyhow::Result<()> {
+        if self.partial_shown {
+            writeln!(std::io::stdout())?;
+            self.partial_shown = false;
+        }
+        Ok(())
+    }
 }

@@ -117,14 +117,16 @@ fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) -> Option<G
 }
 
 /// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio,
-/// forcing `prefix` tokens first. First at the smallest bucket that holds it; if a guard trips, again with
-/// `fallback_frames`. With a non-empty prefix the no-speech gate is off (the prefix was already shown as speech).
+/// forcing `prefix` tokens first. First at the smallest bucket that holds it; if a guard trips and `fallback` is set,
+/// again with `fallback_frames` (partial decodes skip it: a tripped guard there just means no partial this time).
+/// With a non-empty prefix the no-speech gate is off (the prefix was already shown as speech).
 pub fn decode_segment(
     model: &Model,
     frames: &[f32],
     seconds: f32,
     options: &DecodeOptions,
     prefix: &[u32],
+    fallback: bool,
 ) -> Result<SegmentDecode> {
     let coefficients = model.manifest().frontend.mfcc_coefficients;
     let n = frames.len() / coefficients;
@@ -155,7 +157,7 @@ pub fn decode_segment(
     let (mut hypothesis, mut text) = attempt(first_window, &mut encoder_time, &mut decoder_time)?;
     let guard = check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);
-    if guard.is_some() && fallback_window > first_window {
+    if fallback && guard.is_some() && fallback_window > first_window {
         (hypothesis, text) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
     }
     let no_speech = prefix.is_empty()

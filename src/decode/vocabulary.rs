@@ -79,6 +79,14 @@ impl Vocabulary {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// True when token `id` starts a new word (its text begins with a space).
+    pub fn starts_word(&self, id: u32) -> bool {
+        self.tokens
+            .get(id as usize)
+            .and_then(|t| t.first())
+            .is_some_and(|&b| b == b' ')
+    }
+
     /// Number of tokens.
     pub fn len(&self) -> usize {
         self.tokens.len()

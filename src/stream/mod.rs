@@ -283,6 +283,7 @@ impl Recognizer {
                 seconds as f32,
                 &self.config.decode,
                 &prefix,
+                true,
             )?;
             if !decoded.text.is_empty() {
                 let endpoint_wait = stream
@@ -360,8 +361,16 @@ impl Recognizer {
             seconds as f32,
             &self.config.decode,
             &committed,
+            false,
         )?;
         let compute = decoded.encoder_time + decoded.decoder_time;
+        if decoded.guard.is_some() {
+            // A runaway on partial audio: skip this partial (the next one or the final will do).
+            if let Some(state) = stream.open.as_mut() {
+                state.decoded_to = end;
+            }
+            return Ok(());
+        }
         let tokens = if decoded.text.is_empty() {
             Vec::new()
         } else {
@@ -391,14 +400,28 @@ impl Recognizer {
             return Ok(());
         }
         state.any_text = true;
-        // Local agreement: the common prefix of this decode and the previous one is committed.
+        // Local agreement: commit the common prefix of this decode and the previous one, cut back to a word boundary
+        // of this decode, and never into the previous decode's last word (its audio ended inside it).
         let agreed = tokens
             .iter()
             .zip(&state.previous)
             .take_while(|(a, b)| a == b)
             .count();
-        if agreed > state.committed.len() {
-            state.committed = tokens[..agreed].to_vec();
+        let previous_last_word = state
+            .previous
+            .iter()
+            .rposition(|&t| vocabulary.starts_word(t))
+            .unwrap_or(0);
+        let mut commit = agreed.min(previous_last_word);
+        while commit > state.committed.len()
+            && !tokens
+                .get(commit)
+                .is_some_and(|&t| vocabulary.starts_word(t))
+        {
+            commit -= 1;
+        }
+        if commit > state.committed.len() {
+            state.committed = tokens[..commit].to_vec();
         }
         state.previous = tokens.clone();
         let committed_len = state.committed.len();

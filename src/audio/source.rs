@@ -1,0 +1,164 @@
+//! Reader threads that stand in for the audio callback: a WAV file replayed in real time or as fast as possible, and
+//! raw PCM on standard input. They drive the same [`CaptureSide`] a microphone does.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::audio::{CaptureSide, WavSource};
+use crate::error::{Error, Result};
+
+/// How fast a file is replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// One block per block duration, as a microphone delivers it (latencies are meaningful).
+    RealTime,
+    /// As fast as the capture side takes it (the ring may overrun if the recognizer falls behind).
+    Fast,
+}
+
+/// Raw PCM sample encodings accepted on standard input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PcmFormat {
+    /// Signed 16-bit little-endian.
+    S16le,
+    /// 32-bit float little-endian.
+    F32le,
+}
+
+impl PcmFormat {
+    fn bytes(self) -> usize {
+        match self {
+            PcmFormat::S16le => 2,
+            PcmFormat::F32le => 4,
+        }
+    }
+}
+
+/// What a reader thread saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceReport {
+    /// Input frames (samples per channel) delivered to the capture side.
+    pub frames: u64,
+    /// Bytes at the end of standard input that did not make a whole frame (dropped).
+    pub trailing_bytes: usize,
+}
+
+/// Block length the readers deliver: 20 ms, a typical capture period.
+const BLOCK_MS: u64 = 20;
+
+fn now_ns(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Replay a WAV file (downmixed to mono) through `capture` on a new thread; stops early when `stop` is set.
+/// `capture` must be built for the file's rate and 1 channel.
+pub fn spawn_wav_replay(
+    mut wav: WavSource,
+    mut capture: CaptureSide,
+    epoch: Instant,
+    pacing: Pacing,
+    stop: Arc<AtomicBool>,
+) -> Result<JoinHandle<Result<SourceReport>>> {
+    let path: PathBuf = wav.path().to_path_buf();
+    std::thread::Builder::new()
+        .name("earshot-replay".into())
+        .spawn(move || {
+            let block_frames = (wav.sample_rate() as u64 * BLOCK_MS / 1000) as usize;
+            let block_time = Duration::from_millis(BLOCK_MS);
+            let mut block = Vec::with_capacity(block_frames);
+            let mut report = SourceReport::default();
+            let started = Instant::now();
+            let mut result = Ok(());
+            let mut k = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                match wav.read_mono(&mut block, block_frames) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if pacing == Pacing::RealTime {
+                            // The block is "captured" when its last sample would have arrived from a microphone.
+                            k += 1;
+                            let due = started + block_time * k;
+                            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                        }
+                        capture.push_f32(
+                            &block,
+                            now_ns(epoch).saturating_sub(block_time.as_nanos() as u64),
+                        );
+                        report.frames += n as u64;
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+            capture.finish(now_ns(epoch));
+            result.map(|_| report)
+        })
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Read raw interleaved PCM from standard input through `capture` on a new thread, until end of input or `stop`.
+pub fn spawn_stdin(
+    format: PcmFormat,
+    channels: usize,
+    rate_hz: u32,
+    mut capture: CaptureSide,
+    epoch: Instant,
+    stop: Arc<AtomicBool>,
+) -> Result<JoinHandle<Result<SourceReport>>> {
+    std::thread::Builder::new()
+        .name("earshot-stdin".into())
+        .spawn(move || {
+            let frame_bytes = format.bytes() * channels;
+            let block_bytes = (rate_hz as usize * BLOCK_MS as usize / 1000).max(1) * frame_bytes;
+            let mut bytes = vec![0u8; block_bytes];
+            let mut pending = 0usize; // bytes in `bytes` not yet converted
+            let mut f32s = vec![0.0f32; block_bytes / 4 + 1];
+            let mut i16s = vec![0i16; block_bytes / 2 + 1];
+            let mut report = SourceReport::default();
+            let mut input = std::io::stdin().lock();
+            let mut result = Ok(());
+            while !stop.load(Ordering::Relaxed) {
+                let n = match input.read(&mut bytes[pending..]) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        result = Err(Error::io("<stdin>", e));
+                        break;
+                    }
+                };
+                let available = pending + n;
+                let whole = available / frame_bytes * frame_bytes;
+                let captured = now_ns(epoch);
+                match format {
+                    PcmFormat::S16le => {
+                        let samples = whole / 2;
+                        for (out, b) in i16s.iter_mut().zip(bytes[..whole].chunks_exact(2)) {
+                            *out = i16::from_le_bytes([b[0], b[1]]);
+                        }
+                        capture.push_i16(&i16s[..samples], captured);
+                    }
+                    PcmFormat::F32le => {
+                        let samples = whole / 4;
+                        for (out, b) in f32s.iter_mut().zip(bytes[..whole].chunks_exact(4)) {
+                            *out = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                        }
+                        capture.push_f32(&f32s[..samples], captured);
+                    }
+                }
+                report.frames += (whole / frame_bytes) as u64;
+                bytes.copy_within(whole..available, 0);
+                pending = available - whole;
+            }
+            report.trailing_bytes = pending;
+            capture.finish(now_ns(epoch));
+            result.map(|_| report)
+        })
+        .map_err(|e| Error::io("<stdin>", e))
+}

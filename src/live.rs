@@ -1,0 +1,63 @@
+//! The recognizer thread's loop: pop frames from the ring, feed the stream, emit events, until the capture side
+//! ends its input.
+
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::ring::FrameConsumer;
+use crate::stream::{Recognizer, Stream, TranscriptEvent};
+
+/// Counters of one live run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveStats {
+    /// Frames taken from the ring.
+    pub frames: u64,
+    /// Frames the ring dropped (producer found it full).
+    pub overruns: u64,
+}
+
+/// How long the recognizer thread sleeps when the ring is empty.
+const IDLE_SLEEP: Duration = Duration::from_millis(2);
+
+/// Run until the producer has ended its input and every frame and event is handled. Events go to `on_event` as
+/// soon as they exist.
+pub fn run_recognizer(
+    recognizer: &Recognizer,
+    stream: &mut Stream,
+    consumer: &mut FrameConsumer,
+    mut on_event: impl FnMut(TranscriptEvent),
+) -> Result<LiveStats> {
+    let mut stats = LiveStats::default();
+    loop {
+        // The end flag is read before draining: the producer sets it after its last push, so once it is seen, one
+        // more drain gets every frame.
+        let ended = consumer
+            .stats()
+            .input_ended
+            .load(std::sync::atomic::Ordering::Acquire);
+        let mut got = 0u64;
+        while let Some(frame) = consumer.pop() {
+            stream.accept_frame(&frame)?;
+            got += 1;
+        }
+        stats.frames += got;
+        while let Some(event) = recognizer.poll(stream)? {
+            on_event(event);
+        }
+        if ended {
+            break;
+        }
+        if got == 0 {
+            std::thread::sleep(IDLE_SLEEP);
+        }
+    }
+    stream.input_finished()?;
+    while let Some(event) = recognizer.poll(stream)? {
+        on_event(event);
+    }
+    stats.overruns = consumer
+        .stats()
+        .overruns
+        .load(std::sync::atomic::Ordering::Relaxed);
+    Ok(stats)
+}
