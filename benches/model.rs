@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use earshot::audio::{FrontEnd, WavSource};
-use earshot::decode::search;
+use earshot::decode::{search, Prefix};
 use earshot::model::{Model, RuntimeOptions};
 
 fn root() -> PathBuf {
@@ -39,6 +39,7 @@ fn bench_model(c: &mut Criterion) {
         root().join("models/whisper-tiny-en-int8"),
         RuntimeOptions {
             intra_threads: threads,
+            decoder_threads: threads,
         },
     )
     .expect("model");
@@ -49,14 +50,14 @@ fn bench_model(c: &mut Criterion) {
         });
     }
     let audio = model.encode(&frames, 1000).expect("encode");
-    let steps = search(&model, &audio, 1, 200, &[])
+    let steps = search(&model, &audio, 1, 200, Prefix::None)
         .expect("search")
         .tokens
         .len()
         + 2;
     println!("greedy decode of long02.wav: {steps} decoder steps (divide the time below by it)");
     c.bench_function(&format!("greedy_decode/long02/{threads}_threads"), |b| {
-        b.iter(|| search(&model, black_box(&audio), 1, 200, &[]).expect("search"))
+        b.iter(|| search(&model, black_box(&audio), 1, 200, Prefix::None).expect("search"))
     });
 }
 

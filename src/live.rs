@@ -36,14 +36,15 @@ pub fn run_recognizer(
             .input_ended
             .load(std::sync::atomic::Ordering::Acquire);
         let mut got = 0u64;
+        // Poll after every frame: partial decodes then fall at fixed audio positions however the threads interleave.
         while let Some(frame) = consumer.pop() {
             stream.accept_frame(&frame)?;
             got += 1;
+            while let Some(event) = recognizer.poll(stream)? {
+                on_event(event);
+            }
         }
         stats.frames += got;
-        while let Some(event) = recognizer.poll(stream)? {
-            on_event(event);
-        }
         if ended {
             break;
         }

@@ -122,6 +122,11 @@ impl FrameProducer {
         }
     }
 
+    /// Frames the ring can take right now.
+    pub fn free(&self) -> usize {
+        self.inner.vacant_len()
+    }
+
     /// Mark the end of input (the consumer drains what is left, then stops).
     pub fn end_input(&self) {
         self.stats.input_ended.store(true, Ordering::Release);

@@ -80,6 +80,11 @@ impl CaptureSide {
         self.producer.stats()
     }
 
+    /// Frames the ring can take right now.
+    pub fn ring_free(&self) -> usize {
+        self.producer.free()
+    }
+
     /// Input frames consumed so far.
     pub fn samples_consumed(&self) -> u64 {
         self.samples_in

@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 pub enum Pacing {
     /// One block per block duration, as a microphone delivers it (latencies are meaningful).
     RealTime,
-    /// As fast as the capture side takes it (the ring may overrun if the recognizer falls behind).
+    /// As fast as the recognizer takes it: the reader waits for ring space (a file has no real-time deadline, so
+    /// nothing is dropped).
     Fast,
 }
 
@@ -78,6 +79,12 @@ pub fn spawn_wav_replay(
                 match wav.read_mono(&mut block, block_frames) {
                     Ok(0) => break,
                     Ok(n) => {
+                        if pacing == Pacing::Fast {
+                            // A 20 ms block makes at most 3 frames: wait until they fit.
+                            while capture.ring_free() < 4 && !stop.load(Ordering::Relaxed) {
+                                std::thread::sleep(Duration::from_millis(1));
+                            }
+                        }
                         if pacing == Pacing::RealTime {
                             // The block is "captured" when its last sample would have arrived from a microphone.
                             k += 1;

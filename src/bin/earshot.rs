@@ -106,7 +106,7 @@ struct TranscribeArgs {
     /// Beam width (1 = greedy); overrides the profile.
     #[arg(long)]
     beam: Option<usize>,
-    /// ONNX Runtime intra-op threads; overrides the profile.
+    /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
     #[arg(long)]
     threads: Option<usize>,
     #[command(flatten)]
@@ -242,6 +242,7 @@ fn transcribe(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(threads) = args.threads {
         profile.runtime.threads = threads;
+        profile.runtime.decoder_threads = threads;
     }
     profile.validate(Path::new("command line (--beam/--threads)"))?;
     profile.partials.interval_ms = 0; // files: finals only, no partial decodes
@@ -485,6 +486,7 @@ fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let mut profile = Profile::find(&args.common.profile, &profile_dirs())?;
     if let Some(threads) = args.threads {
         profile.runtime.threads = threads;
+        profile.runtime.decoder_threads = threads;
     }
     profile.validate(Path::new("command line (--threads)"))?;
     let model = Arc::new(Model::load_with(

@@ -13,13 +13,18 @@ use crate::stream::{EndpointConfig, PartialConfig, RecognizerConfig};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeConfig {
-    /// Intra-op threads per session; leave a core for audio capture where there is more than one.
+    /// Intra-op threads of the encoder.
     pub threads: usize,
+    /// Intra-op threads of the decoder (small steps: 1 is usually fastest in live use).
+    pub decoder_threads: usize,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        RuntimeConfig { threads: 2 }
+        RuntimeConfig {
+            threads: 2,
+            decoder_threads: 1,
+        }
     }
 }
 
@@ -119,6 +124,13 @@ impl Profile {
         let d = &self.decode;
         let e = &self.endpoint;
         check(path, "runtime.threads", self.runtime.threads, 1, 64)?;
+        check(
+            path,
+            "runtime.decoder_threads",
+            self.runtime.decoder_threads,
+            1,
+            64,
+        )?;
         check(path, "decode.beam_size", d.beam_size, 1, 16)?;
         check(path, "decode.max_tokens_base", d.max_tokens_base, 1, 224)?;
         check(
@@ -224,6 +236,7 @@ impl Profile {
     pub fn runtime_options(&self) -> RuntimeOptions {
         RuntimeOptions {
             intra_threads: self.runtime.threads,
+            decoder_threads: self.runtime.decoder_threads,
         }
     }
 }

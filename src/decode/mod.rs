@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use search::{search, Hypothesis};
+pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;
 
 use crate::error::Result;
@@ -116,16 +116,16 @@ fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) -> Option<G
     }
 }
 
-/// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio,
-/// forcing `prefix` tokens first. First at the smallest bucket that holds it; if a guard trips and `fallback` is set,
-/// again with `fallback_frames` (partial decodes skip it: a tripped guard there just means no partial this time).
-/// With a non-empty prefix the no-speech gate is off (the prefix was already shown as speech).
+/// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
+/// First at the smallest bucket that holds it; if a guard trips and `fallback` is set, again with `fallback_frames`
+/// (partial decodes skip it: a tripped guard there just means no partial this time). With a forced prefix the
+/// no-speech gate is off (the prefix was already shown as speech).
 pub fn decode_segment(
     model: &Model,
     frames: &[f32],
     seconds: f32,
     options: &DecodeOptions,
-    prefix: &[u32],
+    prefix: Prefix,
     fallback: bool,
 ) -> Result<SegmentDecode> {
     let coefficients = model.manifest().frontend.mfcc_coefficients;
@@ -139,11 +139,15 @@ pub fn decode_segment(
         let t0 = Instant::now();
         let audio = model.encode(frames, padded)?;
         let t1 = Instant::now();
+        let forced = match prefix {
+            Prefix::None => 0,
+            Prefix::Forced(p) => p.len(),
+        };
         let h = search(
             model,
             &audio,
             options.beam_size,
-            max_tokens + prefix.len(),
+            max_tokens + forced,
             prefix,
         )?;
         *encoder_time += t1 - t0;
@@ -160,7 +164,7 @@ pub fn decode_segment(
     if fallback && guard.is_some() && fallback_window > first_window {
         (hypothesis, text) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
     }
-    let no_speech = prefix.is_empty()
+    let no_speech = !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
         && hypothesis.no_speech_prob > options.no_speech_threshold
         && hypothesis.avg_logprob() < options.logprob_threshold;
     let text = if no_speech {

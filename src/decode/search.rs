@@ -100,25 +100,37 @@ fn top_k(row: &[f32], k: usize) -> Vec<(usize, f32)> {
     best
 }
 
-/// Search one encoded segment. `beam_size` 1 is greedy; `max_tokens` caps the text tokens (prefix included);
-/// `prefix` tokens are forced after the prompt (the committed text of a live segment), fed in the first step.
+/// A token prefix for a search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefix<'a> {
+    /// No prefix: a plain search.
+    None,
+    /// The tokens are forced after the prompt (the committed text of a live segment's partials): the result starts
+    /// with them, and they are fed in the first decoder call.
+    Forced(&'a [u32]),
+}
+
+/// Search one encoded segment. `beam_size` 1 is greedy; `max_tokens` caps the text tokens (prefix included).
 pub fn search(
     model: &Model,
     audio: &AudioContext,
     beam_size: usize,
     max_tokens: usize,
-    prefix: &[u32],
+    prefix: Prefix,
 ) -> Result<Hypothesis> {
     let manifest = model.manifest();
     let vocab = manifest.decoder.vocab_size;
     let eot = manifest.tokens.end_of_text;
     let prompt = &manifest.tokens.prompt;
     let max_tokens = max_tokens.min(manifest.decoder.max_positions - prompt.len());
-    let prefix = &prefix[..prefix.len().min(max_tokens)];
     let beam_size = beam_size.max(1);
     let rules = TokenRules::new(model);
+    let prefix = match prefix {
+        Prefix::None => &[][..],
+        Prefix::Forced(p) => &p[..p.len().min(max_tokens)],
+    };
 
-    // First step: the prompt and the forced prefix together. Row 0 gives the no-speech probability.
+    // First step: the prompt and the prefix together. Row 0 gives the no-speech probability.
     let fed: Vec<u32> = prompt.iter().chain(prefix).copied().collect();
     let mut first = Beam {
         tokens: prefix.to_vec(),

@@ -55,7 +55,7 @@ impl Default for EndpointConfig {
             onset_speech_fraction: 0.6,
             pre_roll_ms: 400,
             trailing_silence_ms: 600,
-            post_roll_ms: 400,
+            post_roll_ms: 300,
             max_segment_ms: 10_000,
             split_search_ms: 3_000,
             no_text_timeout_ms: 3_000,
@@ -159,6 +159,14 @@ impl Endpointer {
     /// Speech onset frame of the open segment, if any.
     pub fn open_segment_onset(&self) -> Option<u64> {
         self.open.map(|o| o.onset)
+    }
+
+    /// The segment the open one becomes if no more speech arrives before rule 1 closes it: `(start, end)`, known
+    /// once the trailing silence covers the post-roll (the recognizer decodes it early, during the endpoint wait).
+    pub fn pending_close(&self) -> Option<(u64, u64)> {
+        let open = self.open?;
+        let end = open.last_speech + 1 + self.post_roll;
+        (self.frame >= end).then_some((open.start, end))
     }
 
     /// Index of the next frame.
@@ -298,12 +306,12 @@ mod tests {
         x.extend(vec![-1.0; 200]); // frames 100..300
         x.extend(vec![-8.0; 200]);
         let segs = run(&x);
-        // onset 96 (start of the winning vote window) - 40 pre-roll; last speech 299 + 1 + 40 post-roll
+        // onset 96 (start of the winning vote window) - 40 pre-roll; last speech 299 + 1 + 30 post-roll
         assert_eq!(
             segs,
             vec![Segment {
                 start: 56,
-                end: 340,
+                end: 330,
                 onset: 96,
                 last_speech: 299,
                 rule: EndpointRule::TrailingSilence

@@ -1,8 +1,13 @@
 //! earshot's integration tests: one binary, real model pack, committed fixtures (see tests/fixtures/).
 
+mod alloc_counter;
 mod cli;
 mod common;
 mod corpus;
 mod frontend;
+mod live;
 mod model_parity;
 mod wav_formats;
+
+#[global_allocator]
+static ALLOCATOR: alloc_counter::CountingAllocator = alloc_counter::CountingAllocator;

@@ -1,6 +1,6 @@
 //! The Rust decoder against the export pipeline's reference tokens (same MFCC input, same int8 pack).
 
-use earshot::decode::search;
+use earshot::decode::{search, Prefix};
 
 use crate::common::{mfcc_fixture, model, reference_tokens};
 
@@ -14,7 +14,7 @@ fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
         let frames = mfcc_fixture(id);
         let n = frames.len() / 80;
         let audio = model.encode(&frames, model.bucket_for(n, 0)).unwrap();
-        let h = search(model.as_ref(), &audio, 1, 446, &[]).unwrap();
+        let h = search(model.as_ref(), &audio, 1, 446, Prefix::None).unwrap();
         let want: Vec<u32> = reference["clips"][id]["int8"]["tokens"]
             .as_array()
             .unwrap()

@@ -1,0 +1,286 @@
+//! The live path as `earshot listen` runs it: capture side -> FrameRing -> recognizer thread.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use earshot::audio::{spawn_wav_replay, CaptureSide, Pacing, WavSource};
+use earshot::live::run_recognizer;
+use earshot::ring::frame_ring;
+use earshot::wer::WerCounter;
+use earshot::{Recognizer, TranscriptEvent};
+use proptest::prelude::*;
+
+use crate::alloc_counter::allocations_during;
+use crate::common::{corpus, joined, model, read_wav_mono, recognize, recognizer, root, speech};
+
+/// The default profile with partial results on, as `earshot listen` uses it.
+fn live_recognizer() -> Recognizer {
+    let profile = earshot::Profile::load(&root().join("firmware-configs/default.toml")).unwrap();
+    assert!(profile.partials.interval_ms > 0);
+    Recognizer::new(model(), profile.recognizer_config()).unwrap()
+}
+
+/// Replay a WAV file through the live path as fast as possible; all events in order.
+pub fn live_events(recognizer: &Recognizer, path: &Path) -> Vec<TranscriptEvent> {
+    let model = model();
+    let mut stream = recognizer.create_stream();
+    let (producer, mut consumer) = frame_ring(3000);
+    let wav = WavSource::open(path).unwrap();
+    let capture =
+        CaptureSide::new(&model.manifest().frontend, wav.sample_rate(), 1, producer).unwrap();
+    let reader = spawn_wav_replay(
+        wav,
+        capture,
+        stream.epoch(),
+        Pacing::Fast,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap();
+    let mut events = Vec::new();
+    let stats = run_recognizer(recognizer, &mut stream, &mut consumer, |e| events.push(e)).unwrap();
+    reader.join().unwrap().unwrap();
+    assert_eq!(stats.overruns, 0, "fast replay waits for ring space");
+    events
+}
+
+fn finals(events: &[TranscriptEvent]) -> Vec<earshot::Transcript> {
+    events
+        .iter()
+        .filter_map(|e| {
+            if let TranscriptEvent::Final(t) = e {
+                Some(t.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Partials' committed text only grows within a segment (the final may correct it: it is a fresh decode).
+fn check_partials(events: &[TranscriptEvent], what: &str) -> usize {
+    let mut committed = String::new();
+    let mut partials = 0;
+    for e in events {
+        match e {
+            TranscriptEvent::Partial(p) => {
+                assert!(
+                    p.committed.starts_with(committed.as_str()),
+                    "{what}: committed shrank: {committed:?} -> {:?}",
+                    p.committed
+                );
+                committed = p.committed.clone();
+                partials += 1;
+            }
+            TranscriptEvent::Endpoint(_) => committed.clear(),
+            _ => {}
+        }
+    }
+    partials
+}
+
+#[test]
+fn live_replay_matches_transcribe_within_a_bound_and_partials_only_grow() {
+    let live = live_recognizer();
+    let batch = recognizer("default", None);
+    let (mut live_wer, mut batch_wer) = (WerCounter::default(), WerCounter::default());
+    let (mut same, mut clips, mut partials) = (0, 0, 0);
+    for clip in corpus().iter().filter(|c| c.kind == "speech") {
+        let events = live_events(&live, &speech(&clip.file));
+        partials += check_partials(&events, &clip.file);
+        let live_text = joined(&finals(&events));
+        let (samples, rate) = read_wav_mono(&speech(&clip.file));
+        let batch_text = joined(&recognize(&batch, &samples, rate));
+        same += usize::from(live_text == batch_text);
+        clips += 1;
+        live_wer.add(&clip.text, &live_text);
+        batch_wer.add(&clip.text, &batch_text);
+    }
+    eprintln!(
+        "live replay: {same}/{clips} finals identical to transcribe; WER live {:.2}% vs transcribe {:.2}%; {partials} partials",
+        live_wer.percent(),
+        batch_wer.percent()
+    );
+    assert!(partials > clips * 3, "partials were emitted");
+    // The same front-end, endpointer and greedy decode: finals equal transcribe's. (The committed draft is verified
+    // in a batched call, so a float tie could in principle flip a token; none did on this corpus.)
+    assert_eq!(same, clips, "live finals differ from transcribe");
+}
+
+#[test]
+fn long_form_live_finals_neither_repeat_nor_drop_words_at_boundaries() {
+    // The clean clips back to back, written to a file and replayed through the live path.
+    let mut samples = Vec::new();
+    let mut reference = Vec::new();
+    for clip in corpus().iter().filter(|c| c.kind == "speech") {
+        samples.extend(read_wav_mono(&speech(&clip.file)).0);
+        samples.extend(std::iter::repeat_n(0.0, 8000));
+        reference.push(clip.text.clone());
+    }
+    let path = std::env::temp_dir().join(format!("earshot-longform-{}.wav", std::process::id()));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    samples.iter().for_each(|&s| w.write_sample(s).unwrap());
+    w.finalize().unwrap();
+    let events = live_events(&live_recognizer(), &path);
+    std::fs::remove_file(&path).unwrap();
+    check_partials(&events, "long form");
+    let finals = finals(&events);
+    for pair in finals.windows(2) {
+        let (a, b) = (
+            earshot::wer::normalize(&pair[0].text),
+            earshot::wer::normalize(&pair[1].text),
+        );
+        if a.len() >= 3 && b.len() >= 3 {
+            assert_ne!(
+                a[a.len() - 3..],
+                b[..3],
+                "words repeated across a boundary: {:?} / {:?}",
+                pair[0].text,
+                pair[1].text
+            );
+        }
+    }
+    let mut wer = WerCounter::default();
+    wer.add(&reference.join(" "), &joined(&finals));
+    eprintln!(
+        "long form live: {} finals, WER {:.2}%",
+        finals.len(),
+        wer.percent()
+    );
+    assert!(
+        wer.percent() <= 8.0,
+        "long-form live WER {:.2}",
+        wer.percent()
+    );
+}
+
+#[test]
+fn capture_side_allocates_nothing_after_construction() {
+    let model = model();
+    let (samples, _) = read_wav_mono(&speech("name04_stereo_48000hz.wav"));
+    let interleaved: Vec<f32> = samples.iter().flat_map(|&s| [s, s * 0.5]).collect();
+    let as_i16: Vec<i16> = interleaved.iter().map(|&s| (s * 32767.0) as i16).collect();
+    let (producer, mut consumer) = frame_ring(20_000);
+    let (tap, recorder) = earshot::audio::record(
+        &std::env::temp_dir().join(format!("earshot-alloc-{}.wav", std::process::id())),
+        48000,
+        2,
+        30.0,
+    )
+    .unwrap();
+    let mut capture = CaptureSide::new(&model.manifest().frontend, 48000, 2, producer)
+        .unwrap()
+        .with_recorder(tap);
+    // Callback-sized pieces (480 frames = 10 ms at 48 kHz, stereo), f32 and i16, through resampler, MFCC, ring, tap.
+    let count = allocations_during(|| {
+        for (i, piece) in interleaved.chunks(960).enumerate() {
+            capture.push_f32(piece, i as u64 * 10_000_000);
+        }
+        for piece in as_i16.chunks(960) {
+            capture.push_i16(piece, 0);
+        }
+        capture.finish(0);
+    });
+    assert_eq!(count, 0, "the capture side allocated {count} times");
+    let mut frames = 0;
+    while consumer.pop().is_some() {
+        frames += 1;
+    }
+    assert!(
+        frames > 2 * (samples.len() / 3 / 160) - 4,
+        "{frames} frames"
+    );
+    let path = recorder.path().to_path_buf();
+    recorder.finish().unwrap();
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_slow_consumer_gets_overruns_counted_the_producer_never_blocks_and_the_stream_recovers() {
+    let model = model();
+    let recognizer = live_recognizer();
+    let mut stream = recognizer.create_stream();
+    let (producer, mut consumer) = frame_ring(400);
+    let mut capture = CaptureSide::new(&model.manifest().frontend, 16000, 1, producer).unwrap();
+    let stats = capture.stats().clone();
+    let (noise, _) = read_wav_mono(&speech("q02.wav"));
+    // Nobody consumes: three clips' worth of frames into a 400-frame ring. Every push returns (no blocking).
+    for _ in 0..3 {
+        for piece in noise.chunks(320) {
+            capture.push_f32(piece, 0);
+        }
+    }
+    let dropped = stats.overruns.load(Ordering::Relaxed);
+    assert!(dropped > 300, "overruns counted: {dropped}");
+    // Now the consumer runs and the producer feeds a new utterance (waiting for space, as a fast reader does).
+    let (speech_samples, _) = read_wav_mono(&speech("cmd04.wav"));
+    let producer_thread = std::thread::spawn(move || {
+        for piece in speech_samples.chunks(320) {
+            while capture.ring_free() < 4 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            capture.push_f32(piece, 0);
+        }
+        capture.finish(0);
+    });
+    let mut events = Vec::new();
+    let live = run_recognizer(&recognizer, &mut stream, &mut consumer, |e| events.push(e)).unwrap();
+    producer_thread.join().unwrap();
+    assert_eq!(live.overruns, dropped);
+    let lost: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            if let TranscriptEvent::Endpoint(p) = e {
+                Some(p.lost_frames)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert!(
+        lost.iter().any(|&l| l == dropped),
+        "endpoints report the lost frames: {lost:?}"
+    );
+    let text = joined(&finals(&events));
+    assert!(
+        text.contains("Call my sister"),
+        "the stream recovered after the gap: {text:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn capture_path_frames_do_not_depend_on_callback_sizes(chunks in prop::collection::vec(1usize..3000, 1..10)) {
+        let model = model();
+        let (samples, _) = read_wav_mono(&speech("cmd04_44100hz.wav"));
+        let run = |chunks: &[usize]| {
+            let (producer, mut consumer) = frame_ring(10_000);
+            let mut capture = CaptureSide::new(&model.manifest().frontend, 44100, 1, producer).unwrap();
+            let mut rest = samples.as_slice();
+            let mut i = 0;
+            while !rest.is_empty() {
+                let n = chunks[i % chunks.len()].min(rest.len());
+                capture.push_f32(&rest[..n], 0);
+                rest = &rest[n..];
+                i += 1;
+            }
+            capture.finish(0);
+            let mut out = Vec::new();
+            while let Some(f) = consumer.pop() {
+                out.push((f.index, f.values().to_vec()));
+            }
+            out
+        };
+        let whole = run(&[samples.len()]);
+        prop_assert!(whole.iter().enumerate().all(|(i, (index, _))| *index == i as u64));
+        prop_assert_eq!(whole, run(&chunks));
+    }
+}
