@@ -1,30 +1,44 @@
 //! earshot: embedded streaming speech-to-text.
 //!
-//! Audio (microphone, WAV file or raw PCM) becomes MFCC frames on the capture side ([`audio::FrontEnd`]); frames
-//! go into a per-stream [`Stream`]; its endpointer closes speech segments; the shared [`Recognizer`] decodes each
-//! segment with an int8 Whisper tiny.en encoder-decoder on ONNX Runtime ([`Model`]) and returns
-//! [`TranscriptEvent`]s.
+//! Audio (microphone, WAV file or raw PCM) becomes MFCC frames on the capture side ([`audio::CaptureSide`]: downmix,
+//! resample, MFCC, no allocation); frames cross a lock-free ring ([`ring::frame_ring`]) to the recognizer thread; the
+//! per-stream [`Stream`]'s endpointer closes speech segments; the shared [`Recognizer`] decodes them with an int8
+//! Whisper tiny.en encoder-decoder on ONNX Runtime ([`Model`]) and returns [`TranscriptEvent`]s: partial results
+//! while a segment is open, a final and an endpoint when it closes.
+//!
+//! The whole live loop, with a WAV file standing in for the microphone (`audio::mic` has the cpal version):
 //!
 //! ```
-//! use std::sync::Arc;
-//! use earshot::{audio::WavSource, Model, Recognizer, RecognizerConfig, TranscriptEvent};
+//! use std::sync::{atomic::AtomicBool, Arc};
+//! use earshot::audio::{spawn_wav_replay, CaptureSide, Pacing, WavSource};
+//! use earshot::{live::run_recognizer, ring::frame_ring, Model, Profile, Recognizer, TranscriptEvent};
 //!
 //! # fn main() -> earshot::Result<()> {
-//! let model = Arc::new(Model::load("models/whisper-tiny-en-int8")?);
-//! let recognizer = Recognizer::new(model.clone(), RecognizerConfig::default())?;
-//! let mut stream = recognizer.create_stream();
-//! let mut wav = WavSource::open("tests/fixtures/speech/long01.wav")?;
-//! let mut block = Vec::new();
-//! while wav.read_mono(&mut block, 4096)? > 0 {
-//!     stream.accept_samples(&block, wav.sample_rate(), &model)?;
-//! }
-//! stream.input_finished()?;
-//! while let Some(TranscriptEvent::Final(t)) = recognizer.poll(&mut stream)? {
-//!     println!("[{:.2}-{:.2}] {}", t.start_s, t.end_s, t.text);
-//! }
+//! let profile = Profile::load("firmware-configs/default.toml".as_ref())?;
+//! let model = Arc::new(Model::load_with("models/whisper-tiny-en-int8", profile.runtime_options())?);
+//! let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?; // shared, immutable
+//! let mut stream = recognizer.create_stream(); // all per-stream state
+//!
+//! // Capture side: in a microphone callback this is `capture.push_f32(data, captured_ns)`.
+//! let (producer, mut consumer) = frame_ring(3000);
+//! let wav = WavSource::open("tests/fixtures/speech/q02.wav")?;
+//! let capture = CaptureSide::new(&model.manifest().frontend, wav.sample_rate(), 1, producer)?;
+//! let reader = spawn_wav_replay(wav, capture, stream.epoch(), Pacing::Fast, Arc::new(AtomicBool::new(false)))?;
+//!
+//! // Recognizer side: pop frames, decode, report.
+//! let mut finals = Vec::new();
+//! run_recognizer(&recognizer, &mut stream, &mut consumer, |event| match event {
+//!     TranscriptEvent::Partial(p) => println!("... {}{}", p.committed, p.tentative),
+//!     TranscriptEvent::Final(t) => finals.push(t.text),
+//!     _ => {}
+//! })?;
+//! reader.join().expect("reader thread")?;
+//! assert_eq!(finals, ["How far is it from here to the train station?"]);
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! For files, [`Stream::accept_samples`] and [`Recognizer::poll`] do the same without threads (see the README).
 #![warn(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]

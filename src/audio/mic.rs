@@ -135,6 +135,11 @@ impl Microphone {
         self.config.channels()
     }
 
+    /// Sample encoding the device delivers (earshot takes f32 and i16).
+    pub fn sample_format(&self) -> String {
+        self.config.sample_format().to_string()
+    }
+
     /// Start capturing into `capture` (built for this device's rate and channels). Capture times are nanoseconds
     /// since `epoch`.
     pub fn start(self, capture: CaptureSide, epoch: Instant) -> Result<LiveCapture> {

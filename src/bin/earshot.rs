@@ -655,7 +655,12 @@ fn open_mic(
     epoch: Instant,
 ) -> anyhow::Result<(Input, String)> {
     let mic = earshot::audio::mic::Microphone::open(device)?;
-    let (rate, channels, name) = (mic.sample_rate(), mic.channels(), mic.name());
+    let (rate, channels, name, format) = (
+        mic.sample_rate(),
+        mic.channels(),
+        mic.name(),
+        mic.sample_format(),
+    );
     let capture = with_tap(
         CaptureSide::new(spec, rate, usize::from(channels), producer)?,
         rate,
@@ -663,7 +668,7 @@ fn open_mic(
     )?;
     Ok((
         Input::Mic(mic.start(capture, epoch)?),
-        format!("{name} ({channels} ch, {rate} Hz)"),
+        format!("{name} ({channels} ch, {rate} Hz, {format})"),
     ))
 }
 

@@ -37,6 +37,8 @@ use crate::ring::Frame;
 pub struct PartialConfig {
     /// Re-decode the open segment after this much new audio; 0 turns partial results off (file transcription).
     pub interval_ms: u32,
+    /// Until the segment's first partial with text, re-decode this often instead (first-partial latency).
+    pub first_interval_ms: u32,
     /// No partial before the open segment holds this much speech.
     pub min_speech_ms: u32,
 }
@@ -45,6 +47,7 @@ impl Default for PartialConfig {
     fn default() -> Self {
         PartialConfig {
             interval_ms: 300,
+            first_interval_ms: 100,
             min_speech_ms: 200,
         }
     }
@@ -356,13 +359,15 @@ impl Recognizer {
             return false;
         };
         let frames = |ms: u32| (f64::from(ms) / 1000.0 / stream.frame_s).round() as u64;
-        let decoded_to = stream
-            .open
-            .as_ref()
-            .filter(|s| s.start == start)
-            .map_or(start, |s| s.decoded_to);
+        let state = stream.open.as_ref().filter(|s| s.start == start);
+        let decoded_to = state.map_or(start, |s| s.decoded_to);
+        let interval = if state.is_some_and(|s| s.any_text) {
+            p.interval_ms
+        } else {
+            p.first_interval_ms.min(p.interval_ms)
+        };
         stream.next_frame.saturating_sub(onset) >= frames(p.min_speech_ms)
-            && stream.next_frame.saturating_sub(decoded_to) >= frames(p.interval_ms)
+            && stream.next_frame.saturating_sub(decoded_to) >= frames(interval)
     }
 
     fn decode_partial(&self, stream: &mut Stream) -> Result<()> {

@@ -244,7 +244,7 @@ fn a_slow_consumer_gets_overruns_counted_the_producer_never_blocks_and_the_strea
         })
         .collect();
     assert!(
-        lost.iter().any(|&l| l == dropped),
+        lost.contains(&dropped),
         "endpoints report the lost frames: {lost:?}"
     );
     let text = joined(&finals(&events));

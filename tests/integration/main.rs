@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod corpus;
 mod frontend;
+mod listen_cli;
 mod live;
 mod model_parity;
 mod wav_formats;

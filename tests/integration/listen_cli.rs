@@ -1,0 +1,216 @@
+//! `earshot listen` as a user runs it: replayed files, raw PCM on stdin, recordings, signals, and the real cpal path
+//! through an ALSA `file`-plugin capture device (no sound card, no daemon).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{read_wav_mono, root, speech};
+
+fn earshot() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_earshot"));
+    c.current_dir(root());
+    c
+}
+
+fn events(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn final_texts(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["event"] == "final")
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn replay_json_events_and_a_recording_of_exactly_the_captured_audio() {
+    let dir = std::env::temp_dir().join(format!("earshot-listen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let recording = dir.join("rec.wav");
+    let o = earshot()
+        .args([
+            "listen",
+            "--fast",
+            "--json",
+            "--replay",
+            speech("cmd04_44100hz.wav").to_str().unwrap(),
+        ])
+        .args(["--record", recording.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ev = events(&String::from_utf8_lossy(&o.stdout));
+    assert!(ev.iter().any(|e| e["event"] == "partial"), "partials");
+    assert_eq!(
+        final_texts(&ev),
+        ["Call my sister and tell her I will be late."]
+    );
+    let endpoint = ev.iter().find(|e| e["event"] == "endpoint").unwrap();
+    assert_eq!(endpoint["rule"], "end_of_input");
+    // The recording holds exactly the samples that were captured (the file's, downmixed to mono).
+    let (want, rate) = read_wav_mono(&speech("cmd04_44100hz.wav"));
+    let (got, got_rate) = read_wav_mono(&recording);
+    assert_eq!((got.len(), got_rate), (want.len(), rate));
+    assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn raw_pcm_on_stdin_including_a_stream_that_ends_mid_sample() {
+    let (samples, _) = read_wav_mono(&speech("q03.wav"));
+    let mut bytes: Vec<u8> = samples
+        .iter()
+        .flat_map(|&s| ((s * 32767.0) as i16).to_le_bytes())
+        .collect();
+    bytes.push(0x7f); // half a sample
+    let mut child = earshot()
+        .args([
+            "listen",
+            "--stdin",
+            "--rate",
+            "16000",
+            "--channels",
+            "1",
+            "--format",
+            "s16le",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "Can you remind me to buy milk tomorrow morning?"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ended mid-frame; the last 1 byte(s)"));
+}
+
+#[test]
+fn sigint_flushes_the_last_final_and_leaves_a_valid_recording() {
+    let recording = std::env::temp_dir().join(format!("earshot-sigint-{}.wav", std::process::id()));
+    // Real-time replay of a long sentence; interrupt it in the middle.
+    let mut child = earshot()
+        .args([
+            "listen",
+            "--json",
+            "--replay",
+            speech("long05.wav").to_str().unwrap(),
+            "--record",
+            recording.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Wait for the first partial: speech is being heard.
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("\"partial\""), "{first}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit {status:?}");
+    let ev = events(&rest.join("\n"));
+    let finals = final_texts(&ev);
+    assert_eq!(finals.len(), 1, "{rest:?}");
+    assert!(
+        finals[0].starts_with("If the battery runs low"),
+        "{finals:?}"
+    );
+    let (audio, rate) = read_wav_mono(&recording);
+    let seconds = audio.len() as f64 / f64::from(rate);
+    assert!(
+        (1.0..7.0).contains(&seconds),
+        "recording holds {seconds:.2} s"
+    );
+    std::fs::remove_file(&recording).unwrap();
+}
+
+/// An ALSA configuration whose default PCM is the `file` plugin reading `infile` (over the null device).
+fn alsa_file_device(infile: &std::path::Path) -> std::path::PathBuf {
+    let conf = infile.with_extension("conf");
+    let text = format!(
+        "pcm.!default {{\n type file\n slave.pcm \"earshot_null\"\n file \"/dev/null\"\n infile \"{}\"\n format \"raw\"\n}}\npcm.earshot_null {{\n type null\n}}\n",
+        infile.display()
+    );
+    std::fs::write(&conf, text).unwrap();
+    conf
+}
+
+#[test]
+fn the_real_cpal_path_transcribes_from_an_alsa_file_capture_device() {
+    let dir = std::env::temp_dir().join(format!("earshot-alsa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The device delivers what the file holds in the format cpal opens (read off `earshot listen`'s banner):
+    // silence, the sentence, then silence long enough for rule 1 to close the segment.
+    let infile = dir.join("capture.raw");
+    let conf = alsa_file_device(&infile);
+    let (speech_16k, _) = read_wav_mono(&speech("cmd05.wav"));
+    let mut mono: Vec<f32> = vec![0.0; 48000];
+    mono.extend(speech_16k.iter().flat_map(|&s| [s, s, s])); // 16 kHz -> 48 kHz by sample repetition
+    mono.extend(vec![0.0; 48000 * 3]);
+    let bytes: Vec<u8> = mono
+        .iter()
+        .flat_map(|&s| [s, s])
+        .flat_map(|s| s.to_le_bytes())
+        .collect(); // 2 ch f32le
+    let mut file_bytes = bytes.clone();
+    file_bytes.extend(vec![0u8; bytes.len() * 4]); // longer than what is read before we stop
+    std::fs::write(&infile, &file_bytes).unwrap();
+    let mut child = earshot()
+        .args(["listen", "--json", "--ring-frames", "100000"])
+        .env("ALSA_CONFIG_PATH", &conf)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut finals = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains("\"final\"") {
+            finals.push(line);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no final within 60 s"
+        );
+    }
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let _: Vec<_> = lines.collect();
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("Default Audio Device (2 ch, 48000 Hz, f32)"),
+        "{stderr}"
+    );
+    let ev = events(&finals.join("\n"));
+    assert_eq!(
+        final_texts(&ev),
+        ["Play some quiet music in the living room."],
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
