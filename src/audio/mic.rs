@@ -113,7 +113,7 @@ impl Microphone {
         };
         let config = device.default_input_config().map_err(|e| {
             device_error(format!(
-                "input device {:?} is not available ({e}): is it in use or unplugged?",
+                "input device {:?} is not available ({e}): is it in use or unplugged? `earshot devices` lists the inputs; --stdin and --replay need none",
                 device_name(&device)
             ))
         })?;

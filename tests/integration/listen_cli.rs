@@ -214,3 +214,26 @@ fn the_real_cpal_path_transcribes_from_an_alsa_file_capture_device() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_unavailable_input_device_is_a_clear_error_with_exit_code_7() {
+    let conf = std::env::temp_dir().join(format!("earshot-nodev-{}.conf", std::process::id()));
+    std::fs::write(&conf, "pcm.!default {\n type hw\n card 99\n}\n").unwrap();
+    let o = earshot()
+        .args(["listen"])
+        .env("ALSA_CONFIG_PATH", &conf)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&conf).unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("audio device") && stderr.contains("earshot devices"),
+        "{stderr}"
+    );
+}
