@@ -62,6 +62,7 @@ pub fn input_devices() -> Result<Vec<InputDeviceInfo>> {
 pub struct Microphone {
     device: cpal::Device,
     config: cpal::SupportedStreamConfig,
+    buffer: cpal::BufferSize,
 }
 
 impl std::fmt::Debug for Microphone {
@@ -98,8 +99,9 @@ impl Drop for FinishOnDrop {
 }
 
 impl Microphone {
-    /// The default input device, or the first whose name contains `name`.
-    pub fn open(name: Option<&str>) -> Result<Microphone> {
+    /// The default input device, or the first whose name contains `name`, at `sample_rate_hz` (0: the device's
+    /// default) with callbacks every `period_ms` (0: the host's default).
+    pub fn open(name: Option<&str>, sample_rate_hz: u32, period_ms: u32) -> Result<Microphone> {
         let host = cpal::default_host();
         let device = match name {
             None => host.default_input_device().ok_or_else(|| {
@@ -117,7 +119,37 @@ impl Microphone {
                 device_name(&device)
             ))
         })?;
-        Ok(Microphone { device, config })
+        let config = if sample_rate_hz == 0 || sample_rate_hz == config.sample_rate() {
+            config
+        } else {
+            let ranges = device.supported_input_configs().map_err(|e| {
+                device_error(format!(
+                    "cannot query input device {:?}: {e}",
+                    device_name(&device)
+                ))
+            })?;
+            ranges
+                .filter(|r| r.channels() == config.channels() && r.sample_format() == config.sample_format())
+                .find(|r| (r.min_sample_rate()..=r.max_sample_rate()).contains(&sample_rate_hz))
+                .map(|r| r.with_sample_rate(sample_rate_hz))
+                .ok_or_else(|| {
+                    device_error(format!(
+                        "input device {:?} cannot capture at {sample_rate_hz} Hz (its default is {} Hz): set the \
+                         profile's capture.sample_rate_hz to 0 or to a supported rate",
+                        device_name(&device),
+                        config.sample_rate()
+                    ))
+                })?
+        };
+        let buffer = match period_ms {
+            0 => cpal::BufferSize::Default,
+            ms => cpal::BufferSize::Fixed(config.sample_rate() * ms / 1000),
+        };
+        Ok(Microphone {
+            device,
+            config,
+            buffer,
+        })
     }
 
     /// The device's name.
@@ -148,7 +180,8 @@ impl Microphone {
         let on_error = move |e: cpal::Error| {
             let _ = tx.send(format!("{e}"));
         };
-        let config = self.config.config();
+        let mut config = self.config.config();
+        config.buffer_size = self.buffer;
         let mut side = FinishOnDrop { capture, epoch };
         // Capture time of a callback's first sample: now, minus how long ago the device captured it.
         let captured_ns = move |info: &cpal::InputCallbackInfo| {

@@ -79,9 +79,9 @@ struct ListenArgs {
     /// ONNX Runtime intra-op threads; overrides the profile.
     #[arg(long)]
     threads: Option<usize>,
-    /// Frames the capture ring holds (10 ms each) before it drops audio.
-    #[arg(long, default_value_t = 3000)]
-    ring_frames: usize,
+    /// Frames the capture ring holds (10 ms each) before it drops audio [default: the profile's capture.ring_frames].
+    #[arg(long)]
+    ring_frames: Option<usize>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -214,9 +214,9 @@ fn profiles() -> anyhow::Result<ExitCode> {
     }
     for path in found {
         match Profile::load(&path) {
-            Ok(p) => println!("{:<12} {}  ({})", p.name, p.description, path.display()),
+            Ok(p) => println!("{:<22} {}  ({})", p.name, p.description, path.display()),
             Err(e) => println!(
-                "{:<12} INVALID: {e}",
+                "{:<22} INVALID: {e}",
                 path.file_stem()
                     .map(|s| s.to_string_lossy())
                     .unwrap_or_default()
@@ -496,7 +496,8 @@ fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
     let mut stream = recognizer.create_stream();
     let epoch = stream.epoch();
-    let (producer, mut consumer) = frame_ring(args.ring_frames);
+    let (producer, mut consumer) =
+        frame_ring(args.ring_frames.unwrap_or(profile.capture.ring_frames));
     let spec = &model.manifest().frontend;
     let stop = Arc::new(AtomicBool::new(false));
     let handler_stop = stop.clone();
@@ -560,7 +561,14 @@ fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
             "stdin".into(),
         )
     } else {
-        open_mic(args.device.as_deref(), spec, producer, &mut with_tap, epoch)?
+        open_mic(
+            args.device.as_deref(),
+            &profile.capture,
+            spec,
+            producer,
+            &mut with_tap,
+            epoch,
+        )?
     };
     if !args.common.quiet {
         eprintln!(
@@ -581,6 +589,7 @@ fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
         })?;
 
     let mut view = View::new(args.json);
+    #[cfg_attr(not(feature = "mic"), allow(unused_mut))]
     let mut device_failure: Option<String> = None;
     let mut input = Some(input);
     loop {
@@ -649,12 +658,14 @@ fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
 #[cfg(feature = "mic")]
 fn open_mic(
     device: Option<&str>,
+    capture: &earshot::config::CaptureConfig,
     spec: &earshot::model::FrontendSpec,
     producer: earshot::ring::FrameProducer,
     with_tap: &mut dyn FnMut(CaptureSide, u32, u16) -> anyhow::Result<CaptureSide>,
     epoch: Instant,
 ) -> anyhow::Result<(Input, String)> {
-    let mic = earshot::audio::mic::Microphone::open(device)?;
+    let mic =
+        earshot::audio::mic::Microphone::open(device, capture.sample_rate_hz, capture.period_ms)?;
     let (rate, channels, name, format) = (
         mic.sample_rate(),
         mic.channels(),
@@ -675,6 +686,7 @@ fn open_mic(
 #[cfg(not(feature = "mic"))]
 fn open_mic(
     _: Option<&str>,
+    _: &earshot::config::CaptureConfig,
     _: &earshot::model::FrontendSpec,
     _: earshot::ring::FrameProducer,
     _: &mut dyn FnMut(CaptureSide, u32, u16) -> anyhow::Result<CaptureSide>,

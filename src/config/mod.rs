@@ -28,6 +28,29 @@ impl Default for RuntimeConfig {
     }
 }
 
+/// Audio capture (`[capture]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// Capacity of the capture ring in frames (10 ms each): how far the recognizer may fall behind before audio is
+    /// dropped.
+    pub ring_frames: usize,
+    /// Sample rate to ask the microphone for; 0 takes the device's default (resampled to 16 kHz either way).
+    pub sample_rate_hz: u32,
+    /// Callback period to ask the microphone for, in ms; 0 takes the host's default.
+    pub period_ms: u32,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            ring_frames: 3000,
+            sample_rate_hz: 0,
+            period_ms: 0,
+        }
+    }
+}
+
 /// A device profile. Missing tables and fields take the documented defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +71,9 @@ pub struct Profile {
     /// Partial results while speaking.
     #[serde(default)]
     pub partials: PartialConfig,
+    /// Audio capture.
+    #[serde(default)]
+    pub capture: CaptureConfig,
 }
 
 impl Default for Profile {
@@ -59,6 +85,7 @@ impl Default for Profile {
             decode: DecodeOptions::default(),
             endpoint: EndpointConfig::default(),
             partials: PartialConfig::default(),
+            capture: CaptureConfig::default(),
         }
     }
 }
@@ -220,6 +247,35 @@ impl Profile {
             0,
             e.max_segment_ms,
         )?;
+        check(
+            path,
+            "endpoint.no_text_timeout_ms",
+            e.no_text_timeout_ms,
+            500,
+            60_000,
+        )?;
+        let p = &self.partials;
+        check(path, "partials.interval_ms", p.interval_ms, 0, 10_000)?;
+        check(
+            path,
+            "partials.first_interval_ms",
+            p.first_interval_ms,
+            10,
+            10_000,
+        )?;
+        check(path, "partials.min_speech_ms", p.min_speech_ms, 0, 10_000)?;
+        let c = &self.capture;
+        check(path, "capture.ring_frames", c.ring_frames, 100, 1_000_000)?;
+        if c.sample_rate_hz != 0 {
+            check(
+                path,
+                "capture.sample_rate_hz",
+                c.sample_rate_hz,
+                8_000,
+                192_000,
+            )?;
+        }
+        check(path, "capture.period_ms", c.period_ms, 0, 1_000)?;
         Ok(())
     }
 
@@ -262,6 +318,26 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(wrong_type.contains("threads"), "{wrong_type}");
+        let capture = Profile::parse(
+            "name='x'\ndescription='y'\n[capture]\nsample_rate_hz=7000\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            capture.contains("capture.sample_rate_hz = 7000"),
+            "{capture}"
+        );
+        let partials = Profile::parse(
+            "name='x'\ndescription='y'\n[partials]\nfirst_interval_ms=0\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            partials.contains("partials.first_interval_ms"),
+            "{partials}"
+        );
         let range = Profile::parse("name='x'\ndescription='y'\n[decode]\nbeam_size=99\n", path)
             .unwrap_err()
             .to_string();

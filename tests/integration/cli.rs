@@ -170,3 +170,20 @@ fn profiles_lists_the_firmware_configs() {
         stdout(&o)
     );
 }
+
+#[test]
+fn every_shipped_device_profile_is_valid_and_named_after_its_file() {
+    let mut count = 0;
+    for entry in std::fs::read_dir(root().join("firmware-configs")).unwrap() {
+        let path = entry.unwrap().path();
+        let profile = earshot::Profile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            Some(profile.name.as_str()),
+            path.file_stem().and_then(|s| s.to_str()),
+            "{}",
+            path.display()
+        );
+        count += 1;
+    }
+    assert!(count >= 7, "{count} profiles");
+}
