@@ -33,9 +33,9 @@ pub struct MfccExtractor {
     dct: Vec<f32>,
     fft: Arc<dyn RealToComplex<f32>>,
     // Streaming state.
-    ring: Vec<f32>,    // the last n_fft samples of the padded signal
-    ring_pos: usize,   // next write index
-    padded_count: u64, // padded-signal samples pushed so far
+    ring: Vec<f32>,   // the last n_fft samples of the padded signal
+    ring_pos: usize,  // next write index
+    until_frame: u64, // padded samples to go until the next frame is complete
     head: Vec<f32>, // the first n_fft/2 + 1 input samples, until the reflected head can be written
     head_done: bool,
     input_count: u64, // input samples seen in this stream
@@ -104,7 +104,7 @@ impl MfccExtractor {
             fft,
             ring: vec![0.0; n_fft],
             ring_pos: 0,
-            padded_count: 0,
+            until_frame: spec.n_fft as u64,
             head: Vec::with_capacity(n_fft / 2 + 1),
             head_done: false,
             input_count: 0,
@@ -194,7 +194,7 @@ impl MfccExtractor {
     pub fn reset(&mut self) {
         self.ring.fill(0.0);
         self.ring_pos = 0;
-        self.padded_count = 0;
+        self.until_frame = self.n_fft as u64;
         self.head.clear();
         self.head_done = false;
         self.input_count = 0;
@@ -203,12 +203,15 @@ impl MfccExtractor {
     }
 
     fn push_padded(&mut self, v: f32, on_frame: &mut impl FnMut(&[f32])) {
+        // Per-sample path: no integer division (a `%` per sample cost about 1 us per frame).
         self.ring[self.ring_pos] = v;
-        self.ring_pos = (self.ring_pos + 1) % self.n_fft;
-        self.padded_count += 1;
-        let n_fft = self.n_fft as u64;
-        if self.padded_count >= n_fft && (self.padded_count - n_fft).is_multiple_of(self.hop as u64)
-        {
+        self.ring_pos += 1;
+        if self.ring_pos == self.n_fft {
+            self.ring_pos = 0;
+        }
+        self.until_frame -= 1;
+        if self.until_frame == 0 {
+            self.until_frame = self.hop as u64;
             // Frames past samples/hop come only from finish(), which stops at the right count.
             self.compute_frame();
             self.frames_out += 1;
@@ -218,8 +221,14 @@ impl MfccExtractor {
 
     fn compute_frame(&mut self) {
         // The ring's oldest sample is at ring_pos.
-        for i in 0..self.n_fft {
-            self.frame_in[i] = self.ring[(self.ring_pos + i) % self.n_fft] * self.window[i];
+        let (newer, older) = self.ring.split_at(self.ring_pos);
+        for ((out, &x), &w) in self
+            .frame_in
+            .iter_mut()
+            .zip(older.iter().chain(newer))
+            .zip(&self.window)
+        {
+            *out = x * w;
         }
         // Lengths match by construction (make_*_vec), so the FFT cannot fail; a failure would leave zeros.
         if self
