@@ -591,6 +591,7 @@ fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let mut view = View::new(args.json);
     #[cfg_attr(not(feature = "mic"), allow(unused_mut))]
     let mut device_failure: Option<String> = None;
+    #[cfg_attr(not(feature = "mic"), allow(unused_mut))]
     let mut input = Some(input);
     loop {
         match events_rx.recv_timeout(Duration::from_millis(50)) {
