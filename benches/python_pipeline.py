@@ -34,6 +34,5 @@ for name in files:
     audio_s += len(audio) / frontend.SAMPLE_RATE_HZ
     evaluate.decode_guarded(pack, audio)
 wall = time.perf_counter() - t0
-rows = files
-print(f"python pipeline, {args.threads} thread(s): {len(rows)} clips, {audio_s:.1f} s of audio in {wall:.2f} s "
+print(f"python pipeline, {args.threads} thread(s): {len(files)} clips, {audio_s:.1f} s of audio in {wall:.2f} s "
       f"(RTF {wall / audio_s:.3f}), load {load * 1000:.0f} ms")
