@@ -44,6 +44,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod audio;
+pub mod bench;
 pub mod config;
 pub mod decode;
 pub mod error;
@@ -52,6 +53,7 @@ pub mod live;
 pub mod model;
 pub mod ring;
 pub mod stream;
+pub mod timings;
 pub mod wer;
 
 pub use config::Profile;

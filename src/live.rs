@@ -28,6 +28,7 @@ pub fn run_recognizer(
     mut on_event: impl FnMut(TranscriptEvent),
 ) -> Result<LiveStats> {
     let mut stats = LiveStats::default();
+    let timings = recognizer.model().timings();
     loop {
         // The end flag is read before draining: the producer sets it after its last push, so once it is seen, one
         // more drain gets every frame.
@@ -38,6 +39,10 @@ pub fn run_recognizer(
         let mut got = 0u64;
         // Poll after every frame: partial decodes then fall at fixed audio positions however the threads interleave.
         while let Some(frame) = consumer.pop() {
+            if timings.is_enabled() {
+                let captured = stream.epoch() + Duration::from_nanos(frame.captured_ns);
+                timings.ring_wait(captured.elapsed());
+            }
             stream.accept_frame(&frame)?;
             got += 1;
             while let Some(event) = recognizer.poll(stream)? {

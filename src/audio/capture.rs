@@ -85,6 +85,11 @@ impl CaptureSide {
         self.producer.free()
     }
 
+    /// MFCC frames made so far (pushed or dropped by the ring).
+    pub fn frames_out(&self) -> u64 {
+        self.frames_out
+    }
+
     /// Input frames consumed so far.
     pub fn samples_consumed(&self) -> u64 {
         self.samples_in

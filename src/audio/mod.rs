@@ -11,7 +11,10 @@ mod wav;
 pub use capture::CaptureSide;
 pub use recorder::{record, RecordTap, Recorder};
 pub use resample::Resampler;
-pub use source::{spawn_stdin, spawn_wav_replay, Pacing, PcmFormat, SourceReport};
+pub use source::{
+    spawn_replay, spawn_stdin, spawn_wav_replay, MonoSource, Pacing, PcmFormat, ReplayOptions,
+    SourceReport,
+};
 pub use wav::{WavSource, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
 
 use crate::error::Result;

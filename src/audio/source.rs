@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::audio::{CaptureSide, WavSource};
 use crate::error::{Error, Result};
+use crate::timings::TimingRecorder;
 
 /// How fast a file is replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,53 +49,127 @@ pub struct SourceReport {
     pub trailing_bytes: usize,
 }
 
-/// Block length the readers deliver: 20 ms, a typical capture period.
+/// Block length the readers deliver by default: 20 ms, a typical capture period.
 const BLOCK_MS: u64 = 20;
 
 fn now_ns(epoch: Instant) -> u64 {
     u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Replay a WAV file (downmixed to mono) through `capture` on a new thread; stops early when `stop` is set.
-/// `capture` must be built for the file's rate and 1 channel.
+/// Mono audio a replay thread reads block by block (a WAV file, or the benchmark's corpus stream).
+pub trait MonoSource: Send + 'static {
+    /// Sample rate in Hz.
+    fn sample_rate(&self) -> u32;
+    /// Replace `out` with up to `max_frames` mono samples; 0 at the end.
+    fn read_mono(&mut self, out: &mut Vec<f32>, max_frames: usize) -> Result<usize>;
+    /// Where the audio comes from (for error messages).
+    fn origin(&self) -> PathBuf;
+}
+
+impl MonoSource for WavSource {
+    fn sample_rate(&self) -> u32 {
+        WavSource::sample_rate(self)
+    }
+
+    fn read_mono(&mut self, out: &mut Vec<f32>, max_frames: usize) -> Result<usize> {
+        WavSource::read_mono(self, out, max_frames)
+    }
+
+    fn origin(&self) -> PathBuf {
+        self.path().to_path_buf()
+    }
+}
+
+/// How a replay thread delivers its source.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// Real time or as fast as possible.
+    pub pacing: Pacing,
+    /// Block (callback period) length in milliseconds; 0 means 20.
+    pub block_ms: u32,
+    /// Record the capture side's time per frame here (see [`crate::timings`]).
+    pub timings: Option<Arc<TimingRecorder>>,
+}
+
+impl ReplayOptions {
+    /// 20 ms blocks at `pacing`, no timing.
+    pub fn new(pacing: Pacing) -> ReplayOptions {
+        ReplayOptions {
+            pacing,
+            block_ms: 0,
+            timings: None,
+        }
+    }
+}
+
+/// Replay a WAV file (downmixed to mono) through `capture` on a new thread, in 20 ms blocks; stops early when
+/// `stop` is set. `capture` must be built for the file's rate and 1 channel.
 pub fn spawn_wav_replay(
-    mut wav: WavSource,
-    mut capture: CaptureSide,
+    wav: WavSource,
+    capture: CaptureSide,
     epoch: Instant,
     pacing: Pacing,
     stop: Arc<AtomicBool>,
 ) -> Result<JoinHandle<Result<SourceReport>>> {
-    let path: PathBuf = wav.path().to_path_buf();
+    spawn_replay(wav, capture, epoch, ReplayOptions::new(pacing), stop)
+}
+
+/// Replay any [`MonoSource`] through `capture` (built for its rate and 1 channel) on a new thread.
+pub fn spawn_replay(
+    mut source: impl MonoSource,
+    mut capture: CaptureSide,
+    epoch: Instant,
+    options: ReplayOptions,
+    stop: Arc<AtomicBool>,
+) -> Result<JoinHandle<Result<SourceReport>>> {
+    let origin = source.origin();
     std::thread::Builder::new()
         .name("earshot-replay".into())
         .spawn(move || {
-            let block_frames = (wav.sample_rate() as u64 * BLOCK_MS / 1000) as usize;
-            let block_time = Duration::from_millis(BLOCK_MS);
+            let block_ms = if options.block_ms == 0 {
+                BLOCK_MS
+            } else {
+                u64::from(options.block_ms)
+            };
+            let block_frames =
+                ((u64::from(source.sample_rate()) * block_ms / 1000) as usize).max(1);
+            let block_time = Duration::from_millis(block_ms);
+            // Frames one block can make, plus one: in fast mode the reader waits until they fit.
+            let frames_per_block = (block_ms / 10 + 2) as usize;
             let mut block = Vec::with_capacity(block_frames);
             let mut report = SourceReport::default();
             let started = Instant::now();
             let mut result = Ok(());
             let mut k = 0u32;
             while !stop.load(Ordering::Relaxed) {
-                match wav.read_mono(&mut block, block_frames) {
+                match source.read_mono(&mut block, block_frames) {
                     Ok(0) => break,
                     Ok(n) => {
-                        if pacing == Pacing::Fast {
-                            // A 20 ms block makes at most 3 frames: wait until they fit.
-                            while capture.ring_free() < 4 && !stop.load(Ordering::Relaxed) {
-                                std::thread::sleep(Duration::from_millis(1));
+                        match options.pacing {
+                            Pacing::Fast => {
+                                while capture.ring_free() < frames_per_block
+                                    && !stop.load(Ordering::Relaxed)
+                                {
+                                    std::thread::sleep(Duration::from_millis(1));
+                                }
+                            }
+                            Pacing::RealTime => {
+                                // The block is "captured" when its last sample would have arrived from a microphone.
+                                k += 1;
+                                let due = started + block_time * k;
+                                std::thread::sleep(due.saturating_duration_since(Instant::now()));
                             }
                         }
-                        if pacing == Pacing::RealTime {
-                            // The block is "captured" when its last sample would have arrived from a microphone.
-                            k += 1;
-                            let due = started + block_time * k;
-                            std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                        }
+                        let frames_before = capture.frames_out();
+                        let pushed_at = Instant::now();
                         capture.push_f32(
                             &block,
                             now_ns(epoch).saturating_sub(block_time.as_nanos() as u64),
                         );
+                        if let Some(timings) = &options.timings {
+                            timings
+                                .capture(pushed_at.elapsed(), capture.frames_out() - frames_before);
+                        }
                         report.frames += n as u64;
                     }
                     Err(e) => {
@@ -106,7 +181,7 @@ pub fn spawn_wav_replay(
             capture.finish(now_ns(epoch));
             result.map(|_| report)
         })
-        .map_err(|e| Error::io(path, e))
+        .map_err(|e| Error::io(origin, e))
 }
 
 /// Read raw interleaved PCM from standard input through `capture` on a new thread, until end of input or `stop`.

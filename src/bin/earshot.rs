@@ -16,6 +16,7 @@ use earshot::audio::{
     record, spawn_stdin, spawn_wav_replay, CaptureSide, Pacing, PcmFormat, Recorder, SourceReport,
     WavSource,
 };
+use earshot::bench::{BenchOptions, BenchReport, Corpus};
 use earshot::live::{run_recognizer, LiveStats};
 use earshot::ring::frame_ring;
 use earshot::{Error, Model, Profile, Recognizer, Transcript, TranscriptEvent};
@@ -23,6 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 const PACK: &str = "models/whisper-tiny-en-int8";
+const CORPUS: &str = "tests/fixtures/speech/manifest.tsv";
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +43,8 @@ enum Command {
     Transcribe(TranscribeArgs),
     /// Transcribe live: a microphone, raw PCM on stdin, or a WAV file replayed through the live path.
     Listen(ListenArgs),
+    /// Measure latency and throughput: a corpus through the live path, every stage timed.
+    Bench(BenchArgs),
     /// List the audio input devices.
     Devices,
     /// List the device profiles in firmware-configs/.
@@ -82,6 +86,40 @@ struct ListenArgs {
     /// Frames the capture ring holds (10 ms each) before it drops audio [default: the profile's capture.ring_frames].
     #[arg(long)]
     ring_frames: Option<usize>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// A folder of WAV files, or a TSV manifest (`path<TAB>reference` lines, or a header naming `file` and `text`
+    /// columns) [default: the bundled corpus, tests/fixtures/speech/manifest.tsv].
+    corpus: Option<PathBuf>,
+    /// As fast as possible (RTF, throughput) instead of real-time replay (latencies as a microphone user sees them).
+    #[arg(long)]
+    fast: bool,
+    /// Decode finals only (as `earshot transcribe` does), no partial results: the throughput of the final path.
+    #[arg(long)]
+    no_partials: bool,
+    /// Silence after each clip, ms (the endpoint rules need it to close an utterance).
+    #[arg(long, default_value_t = 1500)]
+    gap_ms: u32,
+    /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Write every raw measurement, the summary and the machine/profile/model identity as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Draw the latency distributions (SVG).
+    #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
+    plot: Option<PathBuf>,
+    /// Compare two saved runs (no new run): each headline number side by side with the ratio B/A.
+    #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["corpus", "fast", "json", "plot", "soak"])]
+    compare: Option<Vec<PathBuf>>,
+    /// Soak test: repeat the corpus as fast as possible until this many minutes of audio have streamed, then report
+    /// memory and latency drift between the first and last ten minutes.
+    #[arg(long, value_name = "MINUTES")]
+    soak: Option<f64>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -161,6 +199,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Transcribe(args) => transcribe(args),
         Command::Listen(args) => listen(args),
+        Command::Bench(args) => bench(args),
         Command::Devices => devices(),
         Command::Profiles => profiles(),
     };
@@ -222,6 +261,92 @@ fn profiles() -> anyhow::Result<ExitCode> {
                     .unwrap_or_default()
             ),
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn svg_path(arg: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        Ok(path)
+    } else {
+        Err("plots are written as SVG: give a file name ending in .svg (convert with e.g. rsvg-convert)".into())
+    }
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(files) = &args.compare {
+        let a = BenchReport::load(&files[0])?;
+        let b = BenchReport::load(&files[1])?;
+        print!("{}", earshot::bench::report::compare(&a, &b));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut profile = Profile::find(&args.common.profile, &profile_dirs())?;
+    if let Some(threads) = args.threads {
+        profile.runtime.threads = threads;
+        profile.runtime.decoder_threads = threads;
+    }
+    profile.validate(Path::new("command line (--threads)"))?;
+    let soak_s = args.soak.map(|m| m * 60.0);
+    if soak_s.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+        anyhow::bail!(Error::Config {
+            path: "command line (--soak)".into(),
+            reason: "--soak takes a positive number of minutes".into(),
+        });
+    }
+    let corpus_path = args
+        .corpus
+        .clone()
+        .unwrap_or_else(|| source_tree().join(CORPUS));
+    let corpus = Corpus::load(&corpus_path)?;
+    let model = Arc::new(Model::load_with(
+        model_dir(args.common.model.clone()),
+        profile.runtime_options(),
+    )?);
+    let options = BenchOptions {
+        pacing: if args.fast || soak_s.is_some() {
+            Pacing::Fast
+        } else {
+            Pacing::RealTime
+        },
+        gap_ms: args.gap_ms,
+        min_audio_s: soak_s.unwrap_or(0.0),
+        partials: !args.no_partials,
+    };
+    let expected_s = soak_s
+        .unwrap_or(0.0)
+        .max(corpus.seconds() + corpus.clips.len() as f64 * f64::from(args.gap_ms) / 1000.0);
+    let bar = (!args.common.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(expected_s.ceil() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "bench [{bar:30}] {pos}/{len} s audio, {elapsed} elapsed, eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let result = earshot::bench::run(model, &profile, &corpus, &options, |audio_s| {
+        if let Some(bar) = &bar {
+            bar.set_position(audio_s as u64);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut report = result?;
+    report.command = std::env::args().collect::<Vec<_>>().join(" ");
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        report.save(path)?;
+        eprintln!("earshot: wrote {}", path.display());
+    }
+    if let Some(path) = &args.plot {
+        earshot::bench::plot::draw(&report, path)?;
+        eprintln!("earshot: wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

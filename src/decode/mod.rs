@@ -83,7 +83,7 @@ pub struct SegmentDecode {
     pub text: String,
     /// The hypothesis the text came from.
     pub hypothesis: Hypothesis,
-    /// True when the no-speech gate dropped the text.
+    /// True when the text was dropped: the no-speech gate, or the fallback decode looped too (a runaway).
     pub no_speech: bool,
     /// The guard that tripped on the first decode (the text then comes from the fallback window).
     pub guard: Option<Guard>,
@@ -152,7 +152,7 @@ pub fn decode_segment(
         )?;
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
-        let text = model.vocabulary().detokenize(&h.tokens);
+        let text = model.detokenize(&h.tokens);
         Ok((h, text))
     };
     let mut encoder_time = Duration::ZERO;
@@ -161,12 +161,16 @@ pub fn decode_segment(
     let (mut hypothesis, mut text) = attempt(first_window, &mut encoder_time, &mut decoder_time)?;
     let guard = check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);
+    let mut runaway = false;
     if fallback && guard.is_some() && fallback_window > first_window {
         (hypothesis, text) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
+        // Still a loop with the larger window: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), not text.
+        runaway = check_guards(&hypothesis, &text, options).is_some();
     }
-    let no_speech = !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
-        && hypothesis.no_speech_prob > options.no_speech_threshold
-        && hypothesis.avg_logprob() < options.logprob_threshold;
+    let no_speech = runaway
+        || !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
+            && hypothesis.no_speech_prob > options.no_speech_threshold
+            && hypothesis.avg_logprob() < options.logprob_threshold;
     let text = if no_speech {
         String::new()
     } else {

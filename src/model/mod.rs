@@ -4,7 +4,7 @@ mod manifest;
 mod runtime;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ort::session::builder::GraphOptimizationLevel;
@@ -20,6 +20,7 @@ pub use runtime::{
 
 use crate::decode::Vocabulary;
 use crate::error::{Error, Result};
+use crate::timings::TimingRecorder;
 
 /// How ONNX Runtime runs the graphs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,7 @@ pub struct Model {
     decoder: Mutex<Session>,
     vocabulary: Vocabulary,
     load_time: Duration,
+    timings: Arc<TimingRecorder>,
 }
 
 impl std::fmt::Debug for Model {
@@ -169,6 +171,7 @@ impl Model {
             decoder: Mutex::new(decoder),
             vocabulary,
             load_time: started.elapsed(),
+            timings: Arc::default(),
         })
     }
 
@@ -185,6 +188,19 @@ impl Model {
     /// The detokenizer.
     pub fn vocabulary(&self) -> &Vocabulary {
         &self.vocabulary
+    }
+
+    /// Token ids to text (timed when [`Model::timings`] records).
+    pub fn detokenize(&self, ids: &[u32]) -> String {
+        let started = Instant::now();
+        let text = self.vocabulary.detokenize(ids);
+        self.timings.detokenize(started.elapsed());
+        text
+    }
+
+    /// The per-stage timing recorder (off until switched on; see [`crate::timings`]).
+    pub fn timings(&self) -> &Arc<TimingRecorder> {
+        &self.timings
     }
 
     /// Wall time `load_with` took (manifest, checksums, runtime and both sessions).
@@ -233,9 +249,11 @@ impl Model {
             .encoder
             .lock()
             .map_err(|_| Error::inference("encoder", "session lock poisoned"))?;
+        let started = Instant::now();
         let mut outputs = session
             .run(ort::inputs![self.manifest.encoder.input.as_str() => tensor])
             .map_err(|e| Error::inference("encoder", e))?;
+        self.timings.encoder(padded_frames, started.elapsed());
         let mut take = |name: &str| -> Result<Tensor<f32>> {
             let value = outputs
                 .remove(name)
@@ -293,6 +311,7 @@ impl Model {
             .decoder
             .lock()
             .map_err(|_| Error::inference("decoder", "session lock poisoned"))?;
+        let started = Instant::now();
         let mut outputs = session
             .run(ort::inputs![
                 names[0].as_str() => token_tensor,
@@ -302,6 +321,7 @@ impl Model {
                 names[4].as_str() => &audio.cross_v,
             ])
             .map_err(|e| Error::inference("decoder", e))?;
+        self.timings.decoder_call(started.elapsed());
         {
             let (_, data) = outputs[spec.outputs[0].as_str()]
                 .try_extract_tensor::<f32>()

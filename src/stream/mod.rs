@@ -414,7 +414,8 @@ impl Recognizer {
             .and_then(|o| stream.captured_at(o));
         let timeout =
             (f64::from(self.config.endpoint.no_text_timeout_ms) / 1000.0 / stream.frame_s) as u64;
-        let vocabulary = self.model.vocabulary();
+        let model = &self.model;
+        let vocabulary = model.vocabulary();
         let Some(state) = stream.open.as_mut() else {
             return Ok(());
         };
@@ -464,11 +465,11 @@ impl Recognizer {
             onset_captured.map(|t| t.elapsed())
         };
         stream.pending.push_back(TranscriptEvent::Partial(Partial {
-            committed: vocabulary
+            committed: model
                 .detokenize(&tokens[..committed_len])
                 .trim_start()
                 .to_string(),
-            tentative: vocabulary.detokenize(&tokens[committed_len..]),
+            tentative: model.detokenize(&tokens[committed_len..]),
             start_s: start as f64 * stream.frame_s,
             end_s: end as f64 * stream.frame_s,
             first_partial_latency,

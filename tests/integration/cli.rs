@@ -2,15 +2,7 @@
 
 use std::process::{Command, Output};
 
-use crate::common::{root, speech};
-
-fn earshot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_earshot"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
+use crate::common::{earshot, root, speech};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

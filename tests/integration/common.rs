@@ -13,6 +13,22 @@ pub fn pack_dir() -> PathBuf {
     root().join("models/whisper-tiny-en-int8")
 }
 
+/// Run the earshot binary from the source tree.
+pub fn earshot(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// A fresh scratch folder for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("earshot-test-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 pub fn speech(file: &str) -> PathBuf {
     root().join("tests/fixtures/speech").join(file)
 }

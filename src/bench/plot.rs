@@ -1,0 +1,139 @@
+//! `--plot FILE.svg`: latency distributions of a run as empirical CDFs (plotters, SVG backend), two panels: the
+//! user-facing latencies, and the model's per-call times.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::BenchReport;
+use crate::error::{Error, Result};
+
+type Series = (String, Vec<f64>);
+
+/// Draw `report` to `path` (must end in `.svg`).
+pub fn draw(report: &BenchReport, path: &Path) -> Result<()> {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        return Err(Error::Config {
+            path: path.to_path_buf(),
+            reason: "plots are written as SVG: give a file name ending in .svg (convert to PNG with e.g. `rsvg-convert`)"
+                .into(),
+        });
+    }
+    let raw = &report.raw;
+    let latencies: Vec<Series> = vec![
+        ("first partial".into(), raw.first_partial_ms.clone()),
+        (
+            "endpoint wait".into(),
+            raw.finals
+                .iter()
+                .filter_map(|f| f.endpoint_wait_ms)
+                .collect(),
+        ),
+        (
+            "compute after endpoint".into(),
+            raw.finals
+                .iter()
+                .map(|f| f.compute_after_endpoint_ms)
+                .collect(),
+        ),
+        (
+            "final (wait + compute)".into(),
+            raw.finals
+                .iter()
+                .filter_map(|f| f.endpoint_wait_ms.map(|w| w + f.compute_after_endpoint_ms))
+                .collect(),
+        ),
+    ];
+    let to_ms = |v: &[u64]| v.iter().map(|&ns| ns as f64 / 1e6).collect::<Vec<f64>>();
+    let mut calls: Vec<Series> = raw
+        .stages
+        .encoder_ns
+        .iter()
+        .map(|(frames, v)| (format!("encoder, {frames} frames"), to_ms(v)))
+        .collect();
+    calls.push(("decoder call".into(), to_ms(&raw.stages.decoder_call_ns)));
+    calls.push((
+        "final decode (enc + dec)".into(),
+        raw.finals.iter().map(|f| f.decode_ms).collect(),
+    ));
+
+    let fail = |e: String| Error::Config {
+        path: path.to_path_buf(),
+        reason: format!("cannot draw the plot: {e}"),
+    };
+    let root = SVGBackend::new(path, (1280, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+    let title = format!(
+        "earshot bench: {} profile, {} replay, {} ({} cores)",
+        report.profile.name, report.run.mode, report.machine.cpu, report.machine.cores
+    );
+    let root = root
+        .titled(&title, ("sans-serif", 18))
+        .map_err(|e| fail(e.to_string()))?;
+    let (left, right) = root.split_horizontally(640);
+    panel(&left, "latency (ms), live path", &latencies).map_err(fail)?;
+    panel(&right, "model time per call (ms)", &calls).map_err(fail)?;
+    root.present().map_err(|e| fail(e.to_string()))
+}
+
+/// One panel: the empirical CDF of each non-empty series, x from 0 to the largest p99.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    caption: &str,
+    series: &[Series],
+) -> std::result::Result<(), String> {
+    let sorted: Vec<(&str, Vec<f64>)> = series
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(name, v)| {
+            let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            v.sort_by(f64::total_cmp);
+            (name.as_str(), v)
+        })
+        .collect();
+    let x_max = sorted
+        .iter()
+        .map(|(_, v)| v[(v.len() * 99 / 100).min(v.len() - 1)])
+        .fold(1.0f64, f64::max)
+        * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0.0..x_max, 0.0..1.0)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("ms")
+        .y_desc("fraction <= x")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, (name, v)) in sorted.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let n = v.len() as f64;
+        let points = v
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &x)| [(x, k as f64 / n), (x, (k + 1) as f64 / n)]);
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(format!(
+                "{name} (n={}, p95 {:.1})",
+                v.len(),
+                v[((v.len() as f64 * 0.95).ceil() as usize).clamp(1, v.len()) - 1]
+            ))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
+}

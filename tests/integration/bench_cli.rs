@@ -1,0 +1,211 @@
+//! `earshot bench` as a user runs it: a small corpus through the live path, the table, the JSON report, the plot, the
+//! comparison of two runs, and clear errors for a bad corpus.
+
+use earshot::bench::BenchReport;
+
+use crate::common::{earshot, scratch_dir, speech};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A manifest of three clips in the issue's `path<TAB>reference` form: a 48 kHz stereo one (resampled on the way in),
+/// an 8 kHz one, and one without speech.
+fn small_corpus(dir: &std::path::Path) -> std::path::PathBuf {
+    let manifest = dir.join("corpus.tsv");
+    let line = |file: &str, reference: &str| format!("{}\t{reference}\n", speech(file).display());
+    std::fs::write(
+        &manifest,
+        line(
+            "name04_stereo_48000hz.wav",
+            "Anna sent the report to Thomas before lunch.",
+        ) + &line("q05_8000hz.wav", "")
+            + &line("nonspeech_white_noise.wav", ""),
+    )
+    .unwrap();
+    manifest
+}
+
+#[test]
+fn fast_run_writes_a_report_a_plot_and_compares() {
+    let dir = scratch_dir("bench_fast");
+    let manifest = small_corpus(&dir);
+    let json = dir.join("run.json");
+    let plot = dir.join("run.svg");
+    let o = earshot(&[
+        "bench",
+        manifest.to_str().unwrap(),
+        "--fast",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let table = text(&o.stdout);
+    for row in [
+        "capture_per_frame_us",
+        "ring_wait_ms",
+        "encoder_0500_ms",
+        "decoder_call_ms",
+        "detokenize_us",
+        "RTF",
+        "peak RSS",
+        "WER",
+    ] {
+        assert!(table.contains(row), "{row} missing from:\n{table}");
+    }
+
+    let report = BenchReport::load(&json).unwrap();
+    let r = &report.results;
+    assert_eq!(report.run.mode, "fast");
+    assert_eq!(report.run.clips, 3);
+    assert_eq!(report.profile.name, "default");
+    assert!(
+        report.model.checksums.contains_key("encoder.onnx"),
+        "{:?}",
+        report.model.checksums
+    );
+    assert!(report.machine.cores >= 1 && !report.machine.arch.is_empty());
+    // Stages were timed: every frame went through the capture side and the ring.
+    let frames = report.raw.stages.ring_wait_ns.len();
+    assert!(
+        frames as f64 >= report.run.audio_s * 99.0,
+        "{frames} frames for {} s",
+        report.run.audio_s
+    );
+    assert!(r.stages["decoder_call_ms"].count >= 8, "{:?}", r.stages);
+    assert!(r.rtf.is_some_and(|x| x > 0.0 && x < 1.0), "{:?}", r.rtf);
+    assert!(r.peak_rss_mb > 50.0 && r.load_ms > 0.0);
+    // The speech clip got its final, the two clips without words none (q05_8000hz is given an empty reference on
+    // purpose: it says something, so it must show up as a "silent clip with text").
+    assert_eq!(r.missed_clips, 0, "{:?}", report.raw.clips);
+    assert_eq!(r.false_finals, 1, "{:?}", report.raw.clips);
+    assert!(
+        report.raw.clips[0].hypothesis.contains("report to Thomas"),
+        "{:?}",
+        report.raw.clips[0]
+    );
+    assert!(
+        report.raw.clips[2].hypothesis.is_empty(),
+        "{:?}",
+        report.raw.clips[2]
+    );
+    assert!(r.wer.is_some_and(|w| w.words == 8), "{:?}", r.wer);
+    // Fast mode reports no user-facing latencies (they would be queueing).
+    assert!(r.first_partial_ms.is_none() && r.endpoint_wait_ms.is_none());
+
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("decoder call"),
+        "{}",
+        &svg[..200.min(svg.len())]
+    );
+
+    let compared = earshot(&[
+        "bench",
+        "--compare",
+        json.to_str().unwrap(),
+        json.to_str().unwrap(),
+    ]);
+    assert!(compared.status.success(), "{}", text(&compared.stderr));
+    let out = text(&compared.stdout);
+    let rtf_row = out
+        .lines()
+        .find(|l| l.starts_with("RTF"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(rtf_row.trim_end().ends_with("1.00"), "{rtf_row}");
+}
+
+#[test]
+fn real_time_run_measures_first_partial_and_final_latency() {
+    let dir = scratch_dir("bench_real_time");
+    let manifest = dir.join("one.tsv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "{}\tHow far is it from here to the train station?\n",
+            speech("q02.wav").display()
+        ),
+    )
+    .unwrap();
+    let json = dir.join("rt.json");
+    let o = earshot(&[
+        "bench",
+        manifest.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let report = BenchReport::load(&json).unwrap();
+    let r = &report.results;
+    assert_eq!(report.run.mode, "real-time");
+    // Real time: the run lasts about as long as its audio.
+    assert!(
+        report.run.wall_s >= report.run.audio_s * 0.95,
+        "{} s wall for {} s",
+        report.run.wall_s,
+        report.run.audio_s
+    );
+    assert!(r.rtf.is_none());
+    assert_eq!(r.first_partial_ms.map(|s| s.count), Some(1), "{r:?}");
+    let wait = r.endpoint_wait_ms.expect("endpoint wait");
+    let compute = r.compute_after_endpoint_ms.expect("compute after endpoint");
+    let total = r.final_ms.expect("final latency");
+    assert!((total.p50 - (wait.p50 + compute.p50)).abs() < 1e-6, "{r:?}");
+    // The endpoint waits for the trailing-silence rule (600 ms in the default profile).
+    assert!(wait.p50 >= 500.0, "{wait:?}");
+    assert_eq!(r.wer.map(|w| w.errors), Some(0), "{:?}", report.raw.clips);
+}
+
+#[test]
+fn bad_corpus_and_bad_report_give_clear_errors() {
+    let dir = scratch_dir("bench_errors");
+    let missing = earshot(&["bench", "no/such/corpus.tsv", "--fast"]);
+    assert_eq!(missing.status.code(), Some(3), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("no/such/corpus.tsv"),
+        "{}",
+        text(&missing.stderr)
+    );
+
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = earshot(&["bench", empty.to_str().unwrap(), "--fast"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("no clips"), "{}", text(&o.stderr));
+
+    let broken = dir.join("broken.tsv");
+    std::fs::write(&broken, "does-not-exist.wav\tHello.\n").unwrap();
+    let o = earshot(&["bench", broken.to_str().unwrap(), "--fast"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("does-not-exist.wav"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let not_a_report = dir.join("x.json");
+    std::fs::write(&not_a_report, "{\"a\": 1}").unwrap();
+    let o = earshot(&[
+        "bench",
+        "--compare",
+        not_a_report.to_str().unwrap(),
+        not_a_report.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("not an earshot bench report"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let o = earshot(&[
+        "bench",
+        "--fast",
+        "--plot",
+        dir.join("p.png").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains(".svg"), "{}", text(&o.stderr));
+}
