@@ -60,5 +60,5 @@ pub use config::Profile;
 pub use error::{Error, Result};
 pub use model::Model;
 pub use stream::{
-    Endpoint, Partial, Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent,
+    AudioLost, Endpoint, Partial, Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent,
 };

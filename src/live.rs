@@ -14,6 +14,8 @@ pub struct LiveStats {
     pub frames: u64,
     /// Frames the ring dropped (producer found it full).
     pub overruns: u64,
+    /// Oldest frames the recognizer dropped to catch up (see [`crate::ring`]'s overload policy).
+    pub dropped_oldest: u64,
 }
 
 /// How long the recognizer thread sleeps when the ring is empty.
@@ -37,6 +39,11 @@ pub fn run_recognizer(
             .input_ended
             .load(std::sync::atomic::Ordering::Acquire);
         let mut got = 0u64;
+        // Overload policy: far behind, drop the oldest audio and resume on recent frames.
+        let capacity = consumer.capacity();
+        if consumer.len() > capacity * 3 / 4 {
+            consumer.drop_oldest(consumer.len() - capacity / 4);
+        }
         // Poll after every frame: partial decodes then fall at fixed audio positions however the threads interleave.
         while let Some(frame) = consumer.pop() {
             if timings.is_enabled() {
@@ -61,9 +68,10 @@ pub fn run_recognizer(
     while let Some(event) = recognizer.poll(stream)? {
         on_event(event);
     }
-    stats.overruns = consumer
-        .stats()
-        .overruns
+    let counters = consumer.stats();
+    stats.overruns = counters.overruns.load(std::sync::atomic::Ordering::Relaxed);
+    stats.dropped_oldest = counters
+        .dropped_oldest
         .load(std::sync::atomic::Ordering::Relaxed);
     Ok(stats)
 }

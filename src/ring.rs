@@ -1,10 +1,13 @@
 //! `FrameRing`: the lock-free single-producer single-consumer queue (ringbuf) that carries MFCC frames from the
 //! capture side to the recognizer thread.
 //!
-//! Overrun policy: the producer never blocks and never waits. When the ring is full the new frame is dropped and
-//! counted in an atomic; frames carry their index, so the consumer sees exactly where audio was lost (an index gap)
-//! and the recognizer reports it. (Dropping the oldest frame instead would need the consumer's half: not possible
-//! without a lock in a split SPSC ring.)
+//! Overload policy (oldest audio goes first): the recognizer thread, when it finds more than three quarters of the
+//! ring queued (it fell far behind, e.g. a slow board decoding a long segment), drops the oldest frames until a
+//! quarter is left ([`FrameConsumer::drop_oldest`], counted in `RingStats::dropped_oldest`), so it resumes on recent
+//! audio instead of working through a stale backlog. Only if it stalls so long that the ring fills up does the
+//! producer, which never blocks or waits, drop the frame it could not push (counted in `RingStats::overruns`).
+//! Frames carry their index, so either way the consumer sees exactly where audio was lost (an index gap), and the
+//! recognizer reports it as a [`TranscriptEvent::AudioLost`](crate::TranscriptEvent) with its stream times.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -58,8 +61,10 @@ impl Frame {
 /// Counters shared by both ends.
 #[derive(Debug, Default)]
 pub struct RingStats {
-    /// Frames dropped because the ring was full.
+    /// Frames the producer dropped because the ring was full.
     pub overruns: AtomicU64,
+    /// Oldest frames the consumer dropped to catch up (see the module docs).
+    pub dropped_oldest: AtomicU64,
     /// Frames pushed.
     pub pushed: AtomicU64,
     /// Set by the producer when its input has ended (after its last frame).
@@ -142,6 +147,20 @@ impl FrameConsumer {
     /// Pop the oldest frame, if any.
     pub fn pop(&mut self) -> Option<Frame> {
         self.inner.try_pop()
+    }
+
+    /// Frames the ring holds when full.
+    pub fn capacity(&self) -> usize {
+        self.inner.capacity().get()
+    }
+
+    /// Drop the `count` oldest waiting frames (fewer if fewer wait); returns how many were dropped.
+    pub fn drop_oldest(&mut self, count: usize) -> usize {
+        let dropped = self.inner.skip(count);
+        self.stats
+            .dropped_oldest
+            .fetch_add(dropped as u64, Ordering::Relaxed);
+        dropped
     }
 
     /// Frames waiting.

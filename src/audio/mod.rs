@@ -3,17 +3,18 @@
 mod capture;
 #[cfg(feature = "mic")]
 pub mod mic;
+mod pcm;
 mod recorder;
 mod resample;
 mod source;
 mod wav;
 
 pub use capture::CaptureSide;
+pub use pcm::{PcmDecoder, PcmFormat};
 pub use recorder::{record, RecordTap, Recorder};
 pub use resample::Resampler;
 pub use source::{
-    spawn_replay, spawn_stdin, spawn_wav_replay, MonoSource, Pacing, PcmFormat, ReplayOptions,
-    SourceReport,
+    spawn_replay, spawn_stdin, spawn_wav_replay, MonoSource, Pacing, ReplayOptions, SourceReport,
 };
 pub use wav::{WavSource, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
 
@@ -24,12 +25,14 @@ use crate::model::FrontendSpec;
 /// Resampler chunk size (input samples).
 const RESAMPLER_CHUNK: usize = 1024;
 
-/// Everything the capture side does to mono samples at one rate: resample to the model rate (if needed) and
-/// compute MFCC frames. Allocation-free after construction.
+/// Everything the capture side does to mono samples at one rate: replace NaN and infinite samples by silence (one
+/// bad sample would otherwise poison a whole resampler chunk and every MFCC frame it touches), resample to the model
+/// rate (if needed) and compute MFCC frames. Allocation-free after construction.
 pub struct FrontEnd {
     resampler: Option<Resampler>,
     mfcc: MfccExtractor,
     input_rate_hz: u32,
+    clean: Vec<f32>,
 }
 
 impl std::fmt::Debug for FrontEnd {
@@ -56,6 +59,7 @@ impl FrontEnd {
             resampler,
             mfcc: MfccExtractor::new(spec),
             input_rate_hz,
+            clean: vec![0.0; RESAMPLER_CHUNK],
         })
     }
 
@@ -69,18 +73,22 @@ impl FrontEnd {
         self.mfcc.coefficients()
     }
 
-    /// Feed mono samples; each finished MFCC frame goes to `on_frame`.
+    /// Feed mono samples (non-finite ones count as 0); each finished MFCC frame goes to `on_frame`.
     pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(&[f32])) -> Result<()> {
-        match &mut self.resampler {
-            None => {
-                self.mfcc.push(samples, &mut on_frame);
-                Ok(())
+        for chunk in samples.chunks(self.clean.len()) {
+            let clean = &mut self.clean[..chunk.len()];
+            for (c, &s) in clean.iter_mut().zip(chunk) {
+                *c = if s.is_finite() { s } else { 0.0 };
             }
-            Some(resampler) => {
-                let mfcc = &mut self.mfcc;
-                resampler.push(samples, |out| mfcc.push(out, &mut on_frame))
+            match &mut self.resampler {
+                None => self.mfcc.push(clean, &mut on_frame),
+                Some(resampler) => {
+                    let mfcc = &mut self.mfcc;
+                    resampler.push(clean, |out| mfcc.push(out, &mut on_frame))?;
+                }
             }
         }
+        Ok(())
     }
 
     /// End of input: flush the resampler and the extractor, then reset for a new stream.

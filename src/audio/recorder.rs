@@ -2,6 +2,8 @@
 //! samples into a lock-free ring ([`RecordTap`]); a writer thread drains it into a 32-bit float WAV and rewrites the
 //! header every second, so the file is valid even if the process is killed.
 
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -62,10 +64,13 @@ pub fn record(
         bits_per_sample: 32,
         sample_format: hound::SampleFormat::Float,
     };
-    let writer = hound::WavWriter::create(path, spec).map_err(|e| Error::Audio {
+    let cannot = |e: String| Error::Audio {
         path: path.to_path_buf(),
         reason: format!("cannot create the recording: {e}"),
-    })?;
+    };
+    let file = File::create(path).map_err(|e| cannot(e.to_string()))?;
+    let writer = hound::WavWriter::new(FailFast::new(BufWriter::new(file)), spec)
+        .map_err(|e| cannot(e.to_string()))?;
     let capacity = ((rate_hz as f32 * buffer_s) as usize).max(1024) * usize::from(channels);
     let (producer, consumer) = HeapRb::<f32>::new(capacity).split();
     let stop = Arc::new(AtomicBool::new(false));
@@ -90,28 +95,76 @@ pub fn record(
     ))
 }
 
+/// A writer that fails every call after its first failure. When the disk fills up, hound's header update (in
+/// `finalize`, also run on drop) then cannot claim samples that never reached the disk: the header stays as the last
+/// successful flush wrote it, and the file stays a valid WAV of everything up to that flush.
+struct FailFast<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W> FailFast<W> {
+    fn new(inner: W) -> FailFast<W> {
+        FailFast {
+            inner,
+            failed: false,
+        }
+    }
+
+    fn guard<T>(&mut self, op: impl FnOnce(&mut W) -> std::io::Result<T>) -> std::io::Result<T> {
+        if self.failed {
+            return Err(std::io::Error::other(
+                "an earlier write to the recording failed",
+            ));
+        }
+        op(&mut self.inner).inspect_err(|_| self.failed = true)
+    }
+}
+
+impl<W: Write> Write for FailFast<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.guard(|w| w.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.guard(|w| w.flush())
+    }
+}
+
+impl<W: Seek> Seek for FailFast<W> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.guard(|w| w.seek(pos))
+    }
+}
+
 fn write_loop(
-    mut writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+    mut writer: hound::WavWriter<FailFast<BufWriter<File>>>,
     mut consumer: HeapCons<f32>,
     stop: &AtomicBool,
     path: &Path,
 ) -> Result<u64> {
-    let fail = |e: hound::Error| Error::Audio {
-        path: path.to_path_buf(),
-        reason: format!("recording failed: {e}"),
-    };
     let mut block = vec![0.0f32; 8192];
     let mut written = 0u64;
+    let mut saved = 0u64; // samples covered by the header of the last successful flush
+    let fail = |e: hound::Error, saved: u64| {
+        Error::Audio {
+        path: path.to_path_buf(),
+        reason: format!(
+            "recording failed ({e}; is the disk full?): the file is a valid WAV of the first {saved} samples"
+        ),
+    }
+    };
     let mut last_flush = Instant::now();
     loop {
         let stopping = stop.load(Ordering::Acquire);
         let n = consumer.pop_slice(&mut block);
         for &s in &block[..n] {
-            writer.write_sample(s).map_err(fail)?;
+            writer.write_sample(s).map_err(|e| fail(e, saved))?;
         }
         written += n as u64;
         if last_flush.elapsed() >= Duration::from_secs(1) {
-            writer.flush().map_err(fail)?; // rewrites the header: the file stays valid
+            writer.flush().map_err(|e| fail(e, saved))?; // rewrites the header: the file stays valid
+            saved = written;
             last_flush = Instant::now();
         }
         if n == 0 {
@@ -121,7 +174,7 @@ fn write_loop(
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    writer.finalize().map_err(fail)?;
+    writer.finalize().map_err(|e| fail(e, saved))?;
     Ok(written)
 }
 

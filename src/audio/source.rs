@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::audio::{CaptureSide, WavSource};
+use crate::audio::{CaptureSide, PcmDecoder, PcmFormat, WavSource};
 use crate::error::{Error, Result};
 use crate::timings::TimingRecorder;
 
@@ -17,27 +17,9 @@ use crate::timings::TimingRecorder;
 pub enum Pacing {
     /// One block per block duration, as a microphone delivers it (latencies are meaningful).
     RealTime,
-    /// As fast as the recognizer takes it: the reader waits for ring space (a file has no real-time deadline, so
-    /// nothing is dropped).
+    /// As fast as the recognizer takes it: the reader keeps the ring at most half full (a file has no real-time
+    /// deadline, so the recognizer's drop-oldest overload policy, which starts at three quarters, never applies).
     Fast,
-}
-
-/// Raw PCM sample encodings accepted on standard input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PcmFormat {
-    /// Signed 16-bit little-endian.
-    S16le,
-    /// 32-bit float little-endian.
-    F32le,
-}
-
-impl PcmFormat {
-    fn bytes(self) -> usize {
-        match self {
-            PcmFormat::S16le => 2,
-            PcmFormat::F32le => 4,
-        }
-    }
 }
 
 /// What a reader thread saw.
@@ -134,8 +116,10 @@ pub fn spawn_replay(
             let block_frames =
                 ((u64::from(source.sample_rate()) * block_ms / 1000) as usize).max(1);
             let block_time = Duration::from_millis(block_ms);
-            // Frames one block can make, plus one: in fast mode the reader waits until they fit.
+            // Fast mode: the reader waits until the ring is at most half full after this block's frames.
             let frames_per_block = (block_ms / 10 + 2) as usize;
+            let capacity = capture.ring_free();
+            let wanted_free = (capacity / 2 + frames_per_block).min(capacity);
             let mut block = Vec::with_capacity(block_frames);
             let mut report = SourceReport::default();
             let started = Instant::now();
@@ -147,7 +131,7 @@ pub fn spawn_replay(
                     Ok(n) => {
                         match options.pacing {
                             Pacing::Fast => {
-                                while capture.ring_free() < frames_per_block
+                                while capture.ring_free() < wanted_free
                                     && !stop.load(Ordering::Relaxed)
                                 {
                                     std::thread::sleep(Duration::from_millis(1));
@@ -196,17 +180,15 @@ pub fn spawn_stdin(
     std::thread::Builder::new()
         .name("earshot-stdin".into())
         .spawn(move || {
-            let frame_bytes = format.bytes() * channels;
-            let block_bytes = (rate_hz as usize * BLOCK_MS as usize / 1000).max(1) * frame_bytes;
-            let mut bytes = vec![0u8; block_bytes];
-            let mut pending = 0usize; // bytes in `bytes` not yet converted
-            let mut f32s = vec![0.0f32; block_bytes / 4 + 1];
-            let mut i16s = vec![0i16; block_bytes / 2 + 1];
+            let frame_bytes = format.bytes() * channels.max(1);
+            let mut bytes =
+                vec![0u8; (rate_hz as usize * BLOCK_MS as usize / 1000).max(1) * frame_bytes];
+            let mut decoder = PcmDecoder::new(format, channels);
             let mut report = SourceReport::default();
             let mut input = std::io::stdin().lock();
             let mut result = Ok(());
             while !stop.load(Ordering::Relaxed) {
-                let n = match input.read(&mut bytes[pending..]) {
+                let n = match input.read(&mut bytes) {
                     Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -215,30 +197,13 @@ pub fn spawn_stdin(
                         break;
                     }
                 };
-                let available = pending + n;
-                let whole = available / frame_bytes * frame_bytes;
                 let captured = now_ns(epoch);
-                match format {
-                    PcmFormat::S16le => {
-                        let samples = whole / 2;
-                        for (out, b) in i16s.iter_mut().zip(bytes[..whole].chunks_exact(2)) {
-                            *out = i16::from_le_bytes([b[0], b[1]]);
-                        }
-                        capture.push_i16(&i16s[..samples], captured);
-                    }
-                    PcmFormat::F32le => {
-                        let samples = whole / 4;
-                        for (out, b) in f32s.iter_mut().zip(bytes[..whole].chunks_exact(4)) {
-                            *out = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                        }
-                        capture.push_f32(&f32s[..samples], captured);
-                    }
-                }
-                report.frames += (whole / frame_bytes) as u64;
-                bytes.copy_within(whole..available, 0);
-                pending = available - whole;
+                decoder.push(&bytes[..n], |samples| {
+                    capture.push_f32(samples, captured);
+                    report.frames += (samples.len() / channels.max(1)) as u64;
+                });
             }
-            report.trailing_bytes = pending;
+            report.trailing_bytes = decoder.pending_bytes();
             capture.finish(now_ns(epoch));
             result.map(|_| report)
         })

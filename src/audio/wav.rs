@@ -1,8 +1,8 @@
-//! WAV input through hound: 8/16/24/32-bit integer or 32-bit float PCM, 1-8 channels, 8-192 kHz, read in
+//! WAV input through hound: 16/24/32-bit integer or 32-bit float PCM, 1-8 channels, 8-192 kHz, read in
 //! blocks (memory stays bounded for long files) and downmixed to mono f32.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -14,13 +14,41 @@ pub const MAX_RATE_HZ: u32 = 192_000;
 /// Most channels accepted.
 pub const MAX_CHANNELS: u16 = 8;
 
+/// Bytes of the head kept for error messages.
+const HEAD_BYTES: usize = 512;
+
+/// The format tag and bits per sample of the `fmt ` chunk, if the head holds one.
+fn format_tag(head: &[u8]) -> Option<(u16, u16)> {
+    let at = head.windows(4).position(|w| w == b"fmt ")? + 8;
+    let word = |i: usize| {
+        Some(u16::from_le_bytes([
+            *head.get(at + i)?,
+            *head.get(at + i + 1)?,
+        ]))
+    };
+    Some((word(0)?, word(14)?))
+}
+
+fn encoding_name(tag: u16) -> &'static str {
+    match tag {
+        0x0002 => "MS ADPCM",
+        0x0006 => "A-law",
+        0x0007 => "mu-law",
+        0x0011 => "IMA ADPCM",
+        0x0055 => "MP3",
+        0xfffe => "extensible (non-PCM subformat)",
+        _ => "compressed or vendor-specific",
+    }
+}
+
 /// An open WAV file read as mono blocks.
 pub struct WavSource {
-    reader: hound::WavReader<BufReader<File>>,
+    reader: hound::WavReader<Box<dyn Read + Send>>,
     path: PathBuf,
     spec: hound::WavSpec,
     frames_read: u64,
     interleaved: Vec<f32>,
+    failed: Option<String>, // an error met after some good samples: returned by the next read
 }
 
 impl std::fmt::Debug for WavSource {
@@ -37,9 +65,44 @@ impl WavSource {
     pub fn open(path: impl AsRef<Path>) -> Result<WavSource> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let reader = hound::WavReader::new(BufReader::new(file)).map_err(|e| Error::Audio {
+        WavSource::from_reader(BufReader::new(file), path)
+    }
+
+    /// Check WAV data from any reader (`name` is used in messages), read as it streams.
+    pub fn from_reader(
+        mut reader: impl Read + Send + 'static,
+        name: impl Into<PathBuf>,
+    ) -> Result<WavSource> {
+        let path = name.into();
+        // The head is kept to name the encoding when hound does not support it.
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        (&mut reader)
+            .take(HEAD_BYTES as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| Error::io(&path, e))?;
+        let reader: Box<dyn Read + Send> =
+            Box::new(std::io::Cursor::new(head.clone()).chain(reader));
+        let reader = hound::WavReader::new(reader).map_err(|e| Error::Audio {
             path: path.clone(),
-            reason: format!("not a readable WAV file ({e}); convert it, e.g. `sox IN -r 16000 -c 1 -b 16 OUT.wav`"),
+            reason: match (e, format_tag(&head)) {
+                _ if head.is_empty() => "the file is empty (0 bytes), not a WAV file".to_string(),
+                (_, Some((3, bits))) if bits != 32 => format!(
+                    "unsupported encoding {bits}-bit float: earshot reads 16/24/32-bit integer or 32-bit float PCM; \
+                     convert with `sox IN -e floating-point -b 32 OUT.wav`"
+                ),
+                (hound::Error::Unsupported, Some((tag, _))) => format!(
+                    "unsupported encoding {} (WAV format tag {tag:#06x}): earshot reads 16/24/32-bit integer or 32-bit \
+                     float PCM; convert with `sox IN -e signed-integer -b 16 OUT.wav`",
+                    encoding_name(tag)
+                ),
+                (hound::Error::IoError(_), None) if head.starts_with(b"RIFF") => format!(
+                    "the WAV header is truncated (the file has only {} bytes); the file is damaged",
+                    head.len()
+                ),
+                (e, _) => format!(
+                    "not a readable WAV file ({e}); convert it, e.g. `sox IN -r 16000 -c 1 -b 16 OUT.wav`"
+                ),
+            },
         })?;
         let spec = reader.spec();
         let bad = |reason: String| {
@@ -49,17 +112,24 @@ impl WavSource {
             })
         };
         match (spec.sample_format, spec.bits_per_sample) {
-            (hound::SampleFormat::Int, 8 | 16 | 24 | 32) | (hound::SampleFormat::Float, 32) => {}
+            (hound::SampleFormat::Int, 16 | 24 | 32) | (hound::SampleFormat::Float, 32) => {}
+            (hound::SampleFormat::Int, 8) => {
+                return bad(
+                    "unsupported encoding 8-bit PCM: too coarse for recognition (48 dB of dynamic range, the model \
+                     hallucinates on its noise floor); record or convert to 16-bit, e.g. `sox IN -b 16 OUT.wav`"
+                        .into(),
+                )
+            }
             (format, bits) => {
                 return bad(format!(
-                    "unsupported encoding {bits}-bit {format:?}: earshot reads 8/16/24/32-bit integer or 32-bit float \
+                    "unsupported encoding {bits}-bit {format:?}: earshot reads 16/24/32-bit integer or 32-bit float \
                      PCM; convert with `sox IN -b 16 OUT.wav`"
                 ))
             }
         }
         if spec.channels == 0 || spec.channels > MAX_CHANNELS {
             return bad(format!(
-                "{} channels: earshot reads 1 to {MAX_CHANNELS}",
+                "{} channels: earshot reads 1 to {MAX_CHANNELS}; downmix with `sox IN -c 1 OUT.wav`",
                 spec.channels
             ));
         }
@@ -75,6 +145,7 @@ impl WavSource {
             spec,
             frames_read: 0,
             interleaved: Vec::new(),
+            failed: None,
         })
     }
 
@@ -99,16 +170,27 @@ impl WavSource {
     }
 
     /// Read up to `max_frames` frames, downmixed to mono, into `out` (cleared first). Returns the number of frames;
-    /// 0 at the end. A data chunk shorter than its header ends the stream early with an error naming the position.
+    /// 0 at the end. A data chunk shorter than its header, or a NaN or infinite sample, ends the stream with an error naming
+    /// the position (the frames before it are returned first).
     pub fn read_mono(&mut self, out: &mut Vec<f32>, max_frames: usize) -> Result<usize> {
         let channels = usize::from(self.spec.channels);
         out.clear();
         self.interleaved.clear();
+        if let Some(reason) = self.failed.take() {
+            return Err(Error::Audio {
+                path: self.path.clone(),
+                reason,
+            });
+        }
         let want = max_frames.saturating_mul(channels);
         let result: std::result::Result<(), hound::Error> = match self.spec.sample_format {
             hound::SampleFormat::Float => {
                 self.reader.samples::<f32>().take(want).try_for_each(|s| {
-                    self.interleaved.push(s?);
+                    let s = s?;
+                    if !s.is_finite() {
+                        return Err(hound::Error::FormatError("a sample is NaN or infinite"));
+                    }
+                    self.interleaved.push(s);
                     Ok(())
                 })
             }
@@ -120,14 +202,28 @@ impl WavSource {
                 })
             }
         };
+        // The whole frames read before a failure are returned first; the error comes with the next read, so audio
+        // before a corrupt or truncated spot is still transcribed.
+        self.interleaved
+            .truncate(self.interleaved.len() / channels * channels);
         if let Err(e) = result {
-            return Err(Error::Audio {
-                path: self.path.clone(),
-                reason: format!(
-                    "audio data ends early or is corrupt after {:.2} s ({e}); the file is truncated",
-                    self.frames_read as f64 / f64::from(self.spec.sample_rate)
+            let at = (self.frames_read + (self.interleaved.len() / channels) as u64) as f64
+                / f64::from(self.spec.sample_rate);
+            let reason = match e {
+                hound::Error::FormatError("a sample is NaN or infinite") => format!(
+                    "a sample at {at:.2} s is NaN or infinite: the file is corrupt; earshot stopped there"
                 ),
-            });
+                e => format!(
+                    "audio data ends early or is corrupt after {at:.2} s ({e}); the file is truncated, earshot stopped there"
+                ),
+            };
+            if self.interleaved.is_empty() {
+                return Err(Error::Audio {
+                    path: self.path.clone(),
+                    reason,
+                });
+            }
+            self.failed = Some(reason);
         }
         let inv = 1.0 / channels as f32;
         out.extend(

@@ -222,6 +222,7 @@ fn collect(collected: &mut Collected, event: TranscriptEvent, on_progress: &mut 
             }
             on_progress(e.end_s);
         }
+        TranscriptEvent::AudioLost(_) => {}
     }
 }
 

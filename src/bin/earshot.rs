@@ -39,7 +39,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Transcribe WAV files (any rate 8-192 kHz, 1-8 channels, 8/16/24/32-bit int or 32-bit float).
+    /// Transcribe WAV files (any rate 8-192 kHz, 1-8 channels, 16/24/32-bit int or 32-bit float).
     Transcribe(TranscribeArgs),
     /// Transcribe live: a microphone, raw PCM on stdin, or a WAV file replayed through the live path.
     Listen(ListenArgs),
@@ -408,12 +408,14 @@ fn transcribe(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     let wall = started.elapsed();
     if !args.common.quiet {
         eprintln!(
-            "earshot: {} file(s), {:.1} s of audio in {:.2} s (RTF {:.3}), model load {:.0} ms, profile {}",
+            "earshot: {} file(s), {:.1} s of audio in {:.2} s (RTF {:.3}), model load {:.0} ms, peak RSS {:.0} MB, \
+             profile {}",
             args.files.len(),
             audio_total,
             wall.as_secs_f64(),
             wall.as_secs_f64() / audio_total.max(1e-9),
             model.load_time().as_secs_f64() * 1000.0,
+            earshot::bench::ProcessUsage::now().peak_rss_mb,
             profile.name
         );
     }
@@ -486,6 +488,15 @@ fn transcribe_file(recognizer: &Recognizer, path: &Path, quiet: bool) -> FileRes
         bar.finish_and_clear();
     }
     out.audio_s = stream.audio_seconds();
+    if failure.is_none() && out.audio_s == 0.0 {
+        failure = Some(
+            Error::Audio {
+                path: path.to_path_buf(),
+                reason: "the file holds no audio (0 samples): nothing to transcribe".into(),
+            }
+            .into(),
+        );
+    }
     out.text = out
         .segments
         .iter()
@@ -754,8 +765,9 @@ fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let stats: LiveStats = live?;
     if !args.common.quiet {
         eprintln!(
-            "earshot: {audio_s:.1} s of audio, {} final(s), {} frame(s) dropped by the ring",
-            view.finals, stats.overruns
+            "earshot: {audio_s:.1} s of audio, {} final(s), {} frame(s) dropped by the ring, {} oldest frame(s) \
+             dropped to catch up",
+            view.finals, stats.overruns, stats.dropped_oldest
         );
     }
     if let Some((path, dropped, result)) = recorded {
@@ -861,6 +873,13 @@ impl View {
                     self.partial_shown = false;
                 }
                 writeln!(out, "{}", t.text)?;
+            }
+            TranscriptEvent::AudioLost(lost) => {
+                eprintln!(
+                    "earshot: warning: audio from {:.2} s to {:.2} s was lost (the recognizer fell behind; {} frame(s) \
+                     lost so far): try a lighter profile or more --threads",
+                    lost.start_s, lost.end_s, lost.lost_frames
+                );
             }
             _ => {}
         }

@@ -147,6 +147,17 @@ pub struct Endpoint {
     pub lost_frames: u64,
 }
 
+/// Audio that never reached the recognizer (the overload policy dropped it, see [`crate::ring`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AudioLost {
+    /// Start of the lost audio in seconds of stream audio.
+    pub start_s: f64,
+    /// End of the lost audio.
+    pub end_s: f64,
+    /// Frames lost so far in this stream, this gap included.
+    pub lost_frames: u64,
+}
+
 /// What the recognizer reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -158,6 +169,9 @@ pub enum TranscriptEvent {
     Final(Transcript),
     /// A segment ended (after its `Final`, if it had text).
     Endpoint(Endpoint),
+    /// A stretch of audio was lost; reported as soon as the gap is seen (a segment open at the gap is closed there
+    /// with [`EndpointRule::Gap`]).
+    AudioLost(AudioLost),
 }
 
 /// The shared recognizer: model plus configuration. Cheap to clone, `Send + Sync`.
@@ -529,8 +543,17 @@ impl Stream {
                 self.coefficients
             )));
         }
-        while self.next_frame < frame.index {
-            self.push_lost_frame();
+        if self.next_frame < frame.index {
+            let start_s = self.audio_seconds();
+            while self.next_frame < frame.index {
+                self.push_lost_frame();
+            }
+            self.pending
+                .push_back(TranscriptEvent::AudioLost(AudioLost {
+                    start_s,
+                    end_s: self.audio_seconds(),
+                    lost_frames: self.lost_frames,
+                }));
         }
         self.push_frame(frame.values(), frame.captured_ns);
         Ok(())

@@ -1,6 +1,7 @@
 //! earshot's integration tests: one binary, real model pack, committed fixtures (see tests/fixtures/).
 
 mod alloc_counter;
+mod bad_input;
 mod bench_cli;
 mod cli;
 mod common;
