@@ -121,7 +121,7 @@ impl CaptureSide {
         for block in interleaved.chunks(BLOCK_FRAMES * self.channels) {
             let n = block.len() / self.channels;
             for (out, frame) in self.mono.iter_mut().zip(block.chunks_exact(self.channels)) {
-                *out = frame.iter().map(|&s| to_f32(s)).sum::<f32>() * scale;
+                *out = frame.iter().map(|&s| to_f32(s) * scale).sum::<f32>(); // scaled first: no overflow
             }
             self.samples_in += n as u64;
             let Self {

@@ -22,12 +22,17 @@ use crate::error::Result;
 use crate::features::MfccExtractor;
 use crate::model::FrontendSpec;
 
+/// Largest sample magnitude the front-end passes on: full scale is 1.0, so this is 36 dB of headroom for float
+/// audio over full scale, and far from where the resampler's and the MFCC's sums could overflow.
+pub const SAMPLE_LIMIT: f32 = 64.0;
+
 /// Resampler chunk size (input samples).
 const RESAMPLER_CHUNK: usize = 1024;
 
-/// Everything the capture side does to mono samples at one rate: replace NaN and infinite samples by silence (one
-/// bad sample would otherwise poison a whole resampler chunk and every MFCC frame it touches), resample to the model
-/// rate (if needed) and compute MFCC frames. Allocation-free after construction.
+/// Everything the capture side does to mono samples at one rate: replace NaN and infinite samples by silence and clip
+/// samples to +-[`SAMPLE_LIMIT`] (one bad sample would otherwise overflow a resampler chunk or an FFT into NaN and
+/// poison every MFCC frame it touches; found by fuzzing), resample to the model rate (if needed) and compute MFCC
+/// frames. Allocation-free after construction.
 pub struct FrontEnd {
     resampler: Option<Resampler>,
     mfcc: MfccExtractor,
@@ -73,12 +78,17 @@ impl FrontEnd {
         self.mfcc.coefficients()
     }
 
-    /// Feed mono samples (non-finite ones count as 0); each finished MFCC frame goes to `on_frame`.
+    /// Feed mono samples (non-finite ones count as 0, the rest are clipped to +-[`SAMPLE_LIMIT`]); each finished MFCC
+    /// frame goes to `on_frame`.
     pub fn push(&mut self, samples: &[f32], mut on_frame: impl FnMut(&[f32])) -> Result<()> {
         for chunk in samples.chunks(self.clean.len()) {
             let clean = &mut self.clean[..chunk.len()];
             for (c, &s) in clean.iter_mut().zip(chunk) {
-                *c = if s.is_finite() { s } else { 0.0 };
+                *c = if s.is_finite() {
+                    s.clamp(-SAMPLE_LIMIT, SAMPLE_LIMIT)
+                } else {
+                    0.0
+                };
             }
             match &mut self.resampler {
                 None => self.mfcc.push(clean, &mut on_frame),

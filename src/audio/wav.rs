@@ -229,7 +229,7 @@ impl WavSource {
         out.extend(
             self.interleaved
                 .chunks_exact(channels)
-                .map(|frame| frame.iter().sum::<f32>() * inv),
+                .map(|frame| frame.iter().map(|&s| s * inv).sum::<f32>()), // scaled first: no overflow
         );
         self.frames_read += out.len() as u64;
         Ok(out.len())

@@ -107,12 +107,24 @@ fn check<T: PartialOrd + std::fmt::Display>(
     }
 }
 
+/// A TOML error on one line: `line N: message` (toml's own text spans several lines with a source excerpt).
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end_matches('.').replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
 impl Profile {
     /// Parse and validate profile text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Profile> {
         let profile: Profile = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            reason: toml_error(text, &e),
         })?;
         profile.validate(path)?;
         Ok(profile)

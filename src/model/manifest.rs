@@ -171,8 +171,8 @@ impl Manifest {
             ),
             _ => Error::io(&path, e),
         })?;
-        let manifest: Manifest =
-            toml::from_str(&text).map_err(|e| Error::pack(&path, e.to_string()))?;
+        let manifest: Manifest = toml::from_str(&text)
+            .map_err(|e| Error::pack(&path, crate::config::toml_error(&text, &e)))?;
         manifest.validate(&path)?;
         for file in [
             &manifest.encoder.file,

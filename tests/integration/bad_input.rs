@@ -285,3 +285,179 @@ fn a_two_hour_file_streams_in_bounded_memory() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A copy of the bundled pack (graphs linked, not copied) whose manifest has `edit` applied; `drop` leaves a file out.
+fn altered_pack(
+    dir: &Path,
+    name: &str,
+    edit: impl Fn(String) -> String,
+    drop: Option<&str>,
+) -> PathBuf {
+    let src = crate::common::pack_dir();
+    let pack = dir.join(name);
+    std::fs::create_dir_all(&pack).unwrap();
+    for file in ["encoder.onnx", "decoder.onnx", "vocabulary.txt"] {
+        if drop != Some(file) {
+            std::os::unix::fs::symlink(src.join(file), pack.join(file)).unwrap();
+        }
+    }
+    let manifest = std::fs::read_to_string(src.join("model.toml")).unwrap();
+    std::fs::write(pack.join("model.toml"), edit(manifest)).unwrap();
+    pack
+}
+
+/// A stand-in `libonnxruntime` that reports version 1.19.0 (built here with the system C compiler): what a user gets
+/// from an old distribution package.
+fn old_runtime_library(dir: &Path) -> PathBuf {
+    let c = dir.join("fake_ort.c");
+    std::fs::write(
+        &c,
+        "typedef struct { const void *(*GetApi)(unsigned); const char *(*GetVersionString)(void); } OrtApiBase;\n\
+         static const void *get_api(unsigned v) { (void)v; return 0; }\n\
+         static const char *version(void) { return \"1.19.0\"; }\n\
+         static const OrtApiBase base = { get_api, version };\n\
+         const OrtApiBase *OrtGetApiBase(void) { return &base; }\n",
+    )
+    .unwrap();
+    let lib = dir.join("libonnxruntime.so.1.19.0");
+    let built = std::process::Command::new("cc")
+        .args([
+            "-shared",
+            "-fPIC",
+            "-o",
+            lib.to_str().unwrap(),
+            c.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(built.success());
+    lib
+}
+
+#[test]
+fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
+    let dir = scratch_dir("bad_config");
+    let profile = |name: &str, text: &str| {
+        let p = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &p,
+            format!("name = \"{name}\"\ndescription = \"test\"\n{text}"),
+        )
+        .unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let unknown = profile("unknown_key", "[decode]\nbeam_sise = 2\n");
+    let wrong_type = profile("wrong_type", "[runtime]\nthreads = \"two\"\n");
+    let out_of_range = profile("out_of_range", "[endpoint]\ntrailing_silence_ms = 999999\n");
+    let pack = |name: &str, edit: &dyn Fn(String) -> String, drop: Option<&str>| {
+        altered_pack(&dir, name, edit, drop)
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let missing = pack("missing_file", &|m| m, Some("decoder.onnx"));
+    let checksum = pack(
+        "wrong_checksum",
+        &|m| m.replace("\"1a84c503e5", "\"0a84c503e5"),
+        None,
+    );
+    let version = pack(
+        "wrong_version",
+        &|m| m.replace("format_version = 1", "format_version = 2"),
+        None,
+    );
+    let inputs = pack(
+        "wrong_inputs",
+        &|m| m.replace("input = \"features\"", "input = \"mel\""),
+        None,
+    );
+    let old_runtime = old_runtime_library(&dir);
+    let q01 = speech("q01.wav");
+    let q01 = q01.to_str().unwrap();
+
+    let cases: [(&str, Vec<&str>, Option<&Path>, i32, &str); 8] = [
+        (
+            "profile: unknown key",
+            vec!["--profile", &unknown],
+            None,
+            6,
+            "unknown field `beam_sise`",
+        ),
+        (
+            "profile: wrong type",
+            vec!["--profile", &wrong_type],
+            None,
+            6,
+            "invalid type",
+        ),
+        (
+            "profile: out-of-range value",
+            vec!["--profile", &out_of_range],
+            None,
+            6,
+            "endpoint.trailing_silence_ms = 999999",
+        ),
+        (
+            "pack: missing file",
+            vec!["--model", &missing],
+            None,
+            4,
+            "decoder.onnx",
+        ),
+        (
+            "pack: wrong checksum",
+            vec!["--model", &checksum],
+            None,
+            4,
+            "SHA-256",
+        ),
+        (
+            "pack: wrong manifest version",
+            vec!["--model", &version],
+            None,
+            4,
+            "format_version 2",
+        ),
+        (
+            "pack: graph inputs differ from the manifest",
+            vec!["--model", &inputs],
+            None,
+            4,
+            "graph has no input \"mel\"",
+        ),
+        (
+            "ONNX Runtime 1.19 instead of 1.31",
+            vec![],
+            Some(old_runtime.as_path()),
+            5,
+            "1.19.0",
+        ),
+    ];
+    println!("| input | exit | message |\n|---|---|---|");
+    for (name, args, runtime, exit, says) in cases {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"));
+        command
+            .arg("transcribe")
+            .args(&args)
+            .arg(q01)
+            .current_dir(crate::common::root());
+        if let Some(lib) = runtime {
+            command.env("ORT_DYLIB_PATH", lib);
+        }
+        let o = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        let message = stderr
+            .lines()
+            .find(|l| l.starts_with("earshot: error"))
+            .unwrap_or("");
+        println!(
+            "| {name} | {} | `{}` |",
+            o.status.code().unwrap_or(-1),
+            message.replace(dir.to_str().unwrap(), "DIR")
+        );
+        assert_eq!(o.status.code(), Some(exit), "{name}: {stderr}");
+        assert!(message.contains(says), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

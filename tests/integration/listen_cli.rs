@@ -96,49 +96,90 @@ fn raw_pcm_on_stdin_including_a_stream_that_ends_mid_sample() {
 }
 
 #[test]
-fn sigint_flushes_the_last_final_and_leaves_a_valid_recording() {
-    let recording = std::env::temp_dir().join(format!("earshot-sigint-{}.wav", std::process::id()));
-    // Real-time replay of a long sentence; interrupt it in the middle.
-    let mut child = earshot()
+fn sigint_and_sigterm_flush_the_last_final_and_leave_a_valid_recording() {
+    for signal in ["INT", "TERM"] {
+        let recording =
+            std::env::temp_dir().join(format!("earshot-sig{signal}-{}.wav", std::process::id()));
+        // Real-time replay of a long sentence; interrupt it in the middle.
+        let mut child = earshot()
+            .args([
+                "listen",
+                "--json",
+                "--replay",
+                speech("long05.wav").to_str().unwrap(),
+                "--record",
+                recording.to_str().unwrap(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Wait for the first partial: speech is being heard.
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.contains("\"partial\""), "{first}");
+        std::thread::sleep(Duration::from_millis(1500));
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args([format!("-{signal}").as_str(), &pid])
+            .status()
+            .unwrap()
+            .success());
+        let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "SIG{signal}: exit {status:?}");
+        let ev = events(&rest.join("\n"));
+        let finals = final_texts(&ev);
+        assert_eq!(finals.len(), 1, "SIG{signal}: {rest:?}");
+        assert!(
+            finals[0].starts_with("If the battery runs low"),
+            "SIG{signal}: {finals:?}"
+        );
+        let (audio, rate) = read_wav_mono(&recording);
+        let seconds = audio.len() as f64 / f64::from(rate);
+        assert!(
+            (1.0..7.0).contains(&seconds),
+            "SIG{signal}: recording holds {seconds:.2} s"
+        );
+        std::fs::remove_file(&recording).unwrap();
+    }
+}
+
+#[test]
+fn a_full_disk_while_recording_is_an_error_and_leaves_a_valid_wav() {
+    // A 100 KiB file-size limit stands in for a full disk: writes beyond it fail (EFBIG; SIGXFSZ is ignored), the
+    // way they fail with ENOSPC. 32-bit float mono at 16 kHz is 64 KB per second, so about 1.5 s fit.
+    let recording = std::env::temp_dir().join(format!("earshot-full-{}.wav", std::process::id()));
+    let o = Command::new("bash")
         .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 100; exec \"$@\"",
+            "earshot",
+            env!("CARGO_BIN_EXE_earshot"),
             "listen",
-            "--json",
             "--replay",
             speech("long05.wav").to_str().unwrap(),
             "--record",
             recording.to_str().unwrap(),
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // Wait for the first partial: speech is being heard.
-    let first = lines.next().unwrap().unwrap();
-    assert!(first.contains("\"partial\""), "{first}");
-    std::thread::sleep(Duration::from_millis(1500));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "exit {status:?}");
-    let ev = events(&rest.join("\n"));
-    let finals = final_texts(&ev);
-    assert_eq!(finals.len(), 1, "{rest:?}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
     assert!(
-        finals[0].starts_with("If the battery runs low"),
-        "{finals:?}"
+        stderr.contains("recording failed") && stderr.contains("disk full"),
+        "{stderr}"
     );
-    let (audio, rate) = read_wav_mono(&recording);
-    let seconds = audio.len() as f64 / f64::from(rate);
-    assert!(
-        (1.0..7.0).contains(&seconds),
-        "recording holds {seconds:.2} s"
-    );
+    // Transcription went on: the whole sentence is there.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("If the battery runs low"), "{stdout}");
+    // The file is a valid WAV: every sample its header announces is there.
+    let mut reader = hound::WavReader::open(&recording).unwrap();
+    let announced = reader.duration() as usize;
+    let samples: Vec<f32> = reader.samples::<f32>().map(|s| s.unwrap()).collect();
+    assert_eq!(samples.len(), announced);
+    assert!(announced >= 8_000, "only {announced} samples were kept");
+    assert!(std::fs::metadata(&recording).unwrap().len() <= 100 * 1024);
     std::fs::remove_file(&recording).unwrap();
 }
 

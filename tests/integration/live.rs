@@ -202,7 +202,7 @@ fn capture_side_allocates_nothing_after_construction() {
 }
 
 #[test]
-fn a_slow_consumer_gets_overruns_counted_the_producer_never_blocks_and_the_stream_recovers() {
+fn a_consumer_far_behind_drops_the_oldest_audio_says_where_and_recovers() {
     let model = model();
     let recognizer = live_recognizer();
     let mut stream = recognizer.create_stream();
@@ -210,19 +210,21 @@ fn a_slow_consumer_gets_overruns_counted_the_producer_never_blocks_and_the_strea
     let mut capture = CaptureSide::new(&model.manifest().frontend, 16000, 1, producer).unwrap();
     let stats = capture.stats().clone();
     let (noise, _) = read_wav_mono(&speech("q02.wav"));
-    // Nobody consumes: three clips' worth of frames into a 400-frame ring. Every push returns (no blocking).
+    // Nobody consumes: three clips' worth of frames into a 400-frame ring. Every push returns (no blocking); what
+    // does not fit is dropped by the producer and counted.
     for _ in 0..3 {
         for piece in noise.chunks(320) {
             capture.push_f32(piece, 0);
         }
     }
-    let dropped = stats.overruns.load(Ordering::Relaxed);
-    assert!(dropped > 300, "overruns counted: {dropped}");
-    // Now the consumer runs and the producer feeds a new utterance (waiting for space, as a fast reader does).
+    let overruns = stats.overruns.load(Ordering::Relaxed);
+    assert!(overruns > 300, "overruns counted: {overruns}");
+    // Now the consumer runs and the producer feeds a new utterance, keeping the ring at most half full as the fast
+    // file reader does. The consumer first finds a full ring: it drops the oldest 300 frames and resumes on the newest.
     let (speech_samples, _) = read_wav_mono(&speech("cmd04.wav"));
     let producer_thread = std::thread::spawn(move || {
         for piece in speech_samples.chunks(320) {
-            while capture.ring_free() < 4 {
+            while capture.ring_free() < 204 {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
             capture.push_f32(piece, 0);
@@ -232,25 +234,28 @@ fn a_slow_consumer_gets_overruns_counted_the_producer_never_blocks_and_the_strea
     let mut events = Vec::new();
     let live = run_recognizer(&recognizer, &mut stream, &mut consumer, |e| events.push(e)).unwrap();
     producer_thread.join().unwrap();
-    assert_eq!(live.overruns, dropped);
-    let lost: Vec<u64> = events
+    assert_eq!(live.overruns, overruns);
+    assert_eq!(live.dropped_oldest, 300);
+    let gaps: Vec<&earshot::AudioLost> = events
         .iter()
-        .filter_map(|e| {
-            if let TranscriptEvent::Endpoint(p) = e {
-                Some(p.lost_frames)
-            } else {
-                None
-            }
+        .filter_map(|e| match e {
+            TranscriptEvent::AudioLost(g) => Some(g),
+            _ => None,
         })
         .collect();
+    // The oldest 3 s (frames 0..300) went first; then the frames the full ring refused.
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    assert_eq!((gaps[0].start_s, gaps[0].end_s), (0.0, 3.0));
     assert!(
-        lost.contains(&dropped),
-        "endpoints report the lost frames: {lost:?}"
+        (gaps[1].end_s - gaps[1].start_s - overruns as f64 * 0.01).abs() < 1e-6,
+        "{gaps:?}"
     );
+    assert_eq!(gaps[1].lost_frames, 300 + overruns);
+    assert_eq!(stream.lost_frames(), 300 + overruns);
     let text = joined(&finals(&events));
     assert!(
         text.contains("Call my sister"),
-        "the stream recovered after the gap: {text:?}"
+        "the stream recovered after the gaps: {text:?}"
     );
 }
 

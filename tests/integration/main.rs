@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod corpus;
 mod frontend;
+mod fuzz_regressions;
 mod listen_cli;
 mod live;
 mod model_parity;
