@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fuzz every target with cargo-fuzz (needs a nightly toolchain; installs cargo-fuzz if missing).
 #   bash fuzz/run.sh [SECONDS_PER_TARGET=600] [TARGET...]
-# Two targets run at a time (one per core). Each run starts from the committed seed corpus (fuzz/corpus/<target>) and
-# first replays the regression inputs of earlier findings (fuzz/regressions/<target>). New crashes land in
-# fuzz/artifacts/<target>/; logs in fuzz/logs/.
+# Two targets run at a time (one per core). Each run first replays the regression inputs of earlier findings
+# (fuzz/regressions/<target>), then fuzzes from the working corpus fuzz/corpus/<target> (not committed), which starts
+# as a copy of the committed seeds (fuzz/seeds/<target>). New crashes land in fuzz/artifacts/<target>/; logs in
+# fuzz/logs/.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-600}
@@ -22,6 +23,7 @@ for t in "${targets[@]}"; do
 done
 run() {
   mkdir -p "corpus/$1" "artifacts/$1"
+  for f in seeds/"$1"/*; do [ -e "corpus/$1/${f##*/}" ] || cp "$f" "corpus/$1/"; done
   "$bin/$1" "corpus/$1" -max_total_time="$seconds" -rss_limit_mb=4096 -artifact_prefix="artifacts/$1/" \
     -print_final_stats=1 > "logs/$1.log" 2>&1 && echo "$1: $(grep -E '^Done' "logs/$1.log")" || echo "$1: FOUND A CRASH, see logs/$1.log and artifacts/$1/"
 }
