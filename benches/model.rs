@@ -1,25 +1,34 @@
-//! Criterion benches of the model on a fixture: encoder per bucket, and a whole greedy decode (per-step cost =
-//! time / steps, printed). Setup (model load, MFCC) is outside the timed closures.
+//! Criterion benches of the model on a fixture: encoder per bucket, one decoder step (after the prompt and 10 text
+//! tokens), a whole greedy decode (per-step cost = time / steps, printed), and end to end: a 3 s utterance's samples
+//! to its final transcript through a recognizer stream (MFCC, endpointing, encoder, decoder, detokenizer). Setup
+//! (model load, MFCC for the model benches) is outside the timed closures.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use earshot::audio::{FrontEnd, WavSource};
 use earshot::decode::{search, Prefix};
-use earshot::model::{Model, RuntimeOptions};
+use earshot::model::{KvCache, Model, RuntimeOptions};
+use earshot::{Profile, Recognizer, TranscriptEvent};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn fixture_frames(model: &Model, file: &str) -> Vec<f32> {
+fn fixture_samples(file: &str) -> (Vec<f32>, u32) {
     let mut wav =
         WavSource::open(root().join("tests/fixtures/speech").join(file)).expect("fixture");
     let mut samples = Vec::new();
     wav.read_mono(&mut samples, usize::MAX / 16).expect("read");
-    let mut front =
-        FrontEnd::new(&model.manifest().frontend, wav.sample_rate()).expect("front-end");
+    (samples, wav.sample_rate())
+}
+
+fn fixture_frames(model: &Model, file: &str) -> Vec<f32> {
+    let (samples, rate) = fixture_samples(file);
+    let mut front = FrontEnd::new(&model.manifest().frontend, rate).expect("front-end");
     let mut frames = Vec::new();
     front
         .push(&samples, |f| frames.extend_from_slice(f))
@@ -35,14 +44,16 @@ fn bench_model(c: &mut Criterion) {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(2);
-    let model = Model::load_with(
-        root().join("models/whisper-tiny-en-int8"),
-        RuntimeOptions {
-            intra_threads: threads,
-            decoder_threads: threads,
-        },
-    )
-    .expect("model");
+    let model = Arc::new(
+        Model::load_with(
+            root().join("models/whisper-tiny-en-int8"),
+            RuntimeOptions {
+                intra_threads: threads,
+                decoder_threads: threads,
+            },
+        )
+        .expect("model"),
+    );
     let frames = fixture_frames(&model, "long02.wav");
     for window in [500usize, 1000, 3000] {
         c.bench_function(&format!("encoder/{window}_frames/{threads}_threads"), |b| {
@@ -58,6 +69,62 @@ fn bench_model(c: &mut Criterion) {
     println!("greedy decode of long02.wav: {steps} decoder steps (divide the time below by it)");
     c.bench_function(&format!("greedy_decode/long02/{threads}_threads"), |b| {
         b.iter(|| search(&model, black_box(&audio), 1, 200, Prefix::None).expect("search"))
+    });
+
+    // One decoder step on top of a cache holding the prompt and the first 10 text tokens.
+    let text = search(&model, &audio, 1, 200, Prefix::None)
+        .expect("search")
+        .tokens;
+    let fed: Vec<u32> = model
+        .manifest()
+        .tokens
+        .prompt
+        .iter()
+        .chain(&text[..10])
+        .copied()
+        .collect();
+    let mut cache = KvCache::default();
+    let mut logits = Vec::new();
+    model
+        .decode_step(&audio, &fed, &mut cache, &mut logits)
+        .expect("prompt");
+    c.bench_function(
+        &format!("decoder_step/position_{}/{threads}_threads", fed.len()),
+        |b| {
+            b.iter_batched(
+                || cache.try_clone().expect("clone"),
+                |mut cache| {
+                    model
+                        .decode_step(&audio, &[text[10]], &mut cache, &mut logits)
+                        .expect("step")
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
+
+    // End to end: samples of a 3 s question to its final, as `earshot transcribe` runs it.
+    let mut profile =
+        Profile::load(&root().join("firmware-configs/default.toml")).expect("profile");
+    profile.partials.interval_ms = 0;
+    let recognizer =
+        Recognizer::new(model.clone(), profile.recognizer_config()).expect("recognizer");
+    let (samples, rate) = fixture_samples("q02.wav");
+    c.bench_function(&format!("end_to_end/q02_3s/{threads}_threads"), |b| {
+        b.iter(|| {
+            let mut stream = recognizer.create_stream();
+            stream
+                .accept_samples(black_box(&samples), rate, &model)
+                .expect("samples");
+            stream.input_finished().expect("finish");
+            let mut text = String::new();
+            while let Some(event) = recognizer.poll(&mut stream).expect("poll") {
+                if let TranscriptEvent::Final(t) = event {
+                    text = t.text;
+                }
+            }
+            assert!(text.contains("train station"), "{text}");
+        })
     });
 }
 

@@ -140,8 +140,10 @@ pub struct Results {
 pub struct Soak {
     /// Window length, seconds of audio.
     pub window_s: f64,
-    /// Resident memory at the first endpoint, MB.
+    /// Resident memory at the first endpoint (cold: buffers for longer encoder windows not yet allocated), MB.
     pub rss_start_mb: f64,
+    /// Resident memory at the end of the first window (warm), MB: growth is measured from here.
+    pub rss_warm_mb: f64,
     /// Resident memory at the last endpoint, MB.
     pub rss_end_mb: f64,
     /// Largest resident memory sampled at an endpoint, MB.
@@ -160,6 +162,12 @@ impl Soak {
     fn of(raw: &RawMeasurements, audio_s: f64, window_s: f64) -> Option<Soak> {
         let first = raw.rss.first()?;
         let last = raw.rss.last()?;
+        let warm = raw
+            .rss
+            .iter()
+            .take_while(|r| r.audio_s <= window_s)
+            .last()
+            .unwrap_or(first);
         let window = |early: bool| {
             raw.finals.iter().filter(move |f| {
                 if early {
@@ -172,6 +180,7 @@ impl Soak {
         Some(Soak {
             window_s,
             rss_start_mb: first.rss_mb,
+            rss_warm_mb: warm.rss_mb,
             rss_end_mb: last.rss_mb,
             rss_max_mb: raw.rss.iter().map(|r| r.rss_mb).fold(0.0, f64::max),
             first_decode_ms: Summary::of(window(true).map(|f| f.decode_ms)),
@@ -465,12 +474,15 @@ impl BenchReport {
             };
             let _ = writeln!(
                 out,
-                "soak: RSS {:.1} MB at the first endpoint, {:.1} MB at the last (growth {:+.1} MB, max {:.1})\n      \
+                "soak: RSS {:.1} MB at the first endpoint, {:.1} MB after the first {:.0} s (warm), {:.1} MB at the \
+                 last endpoint: growth after warm-up {:+.1} MB (max {:.1})\n      \
                  final decode p95 first {:.0} s: {}, last {:.0} s: {}\n      \
                  compute after endpoint p95 first: {}, last: {}",
                 soak.rss_start_mb,
+                soak.rss_warm_mb,
+                soak.window_s,
                 soak.rss_end_mb,
-                soak.rss_end_mb - soak.rss_start_mb,
+                soak.rss_end_mb - soak.rss_warm_mb,
                 soak.rss_max_mb,
                 soak.window_s,
                 p95(&soak.first_decode_ms),

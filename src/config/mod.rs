@@ -107,13 +107,21 @@ fn check<T: PartialOrd + std::fmt::Display>(
     }
 }
 
-/// A TOML error on one line: `line N: message` (toml's own text spans several lines with a source excerpt).
+/// A TOML error on one line: ``line N (`the line`): message`` (toml's own text spans several lines with a source excerpt).
 pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim_end_matches('.').replace('\n', " ");
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {message}")
+            let source: String = text
+                .lines()
+                .nth(line - 1)
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(60)
+                .collect();
+            format!("line {line} (`{source}`): {message}")
         }
         None => message,
     }

@@ -1,7 +1,7 @@
 //! Bad input as users hand it over: every case gets a message saying what is wrong (and what to do), a documented
 //! exit code and no panic; audio before a damaged spot is still transcribed; odd but valid audio (clipping, DC
-//! offset) transcribes; a 2-hour file streams in bounded memory. `cargo test bad_inputs -- --nocapture` prints the
-//! table docs/ROBUSTNESS.md shows.
+//! offset) transcribes; a 2-hour file streams in bounded memory. `cargo test --release bad_input -- --nocapture`
+//! prints the tables docs/ROBUSTNESS.md shows.
 
 use std::path::{Path, PathBuf};
 
@@ -375,7 +375,9 @@ fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
     let q01 = speech("q01.wav");
     let q01 = q01.to_str().unwrap();
 
-    let cases: [(&str, Vec<&str>, Option<&Path>, i32, &str); 8] = [
+    // (case, extra arguments, ONNX Runtime library to use, exit code, part of the message)
+    type ConfigCase<'a> = (&'a str, Vec<&'a str>, Option<&'a Path>, i32, &'a str);
+    let cases: [ConfigCase; 8] = [
         (
             "profile: unknown key",
             vec!["--profile", &unknown],

@@ -209,3 +209,53 @@ fn bad_corpus_and_bad_report_give_clear_errors() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains(".svg"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn soak_repeats_the_corpus_and_reports_memory_and_latency_drift() {
+    let dir = scratch_dir("bench_soak");
+    let manifest = dir.join("one.tsv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "{}\tHow far is it from here to the train station?\n",
+            speech("q02.wav").display()
+        ),
+    )
+    .unwrap();
+    let json = dir.join("soak.json");
+    // Half a minute of audio: the 4.5 s clip + gap about seven times.
+    let o = earshot(&[
+        "bench",
+        manifest.to_str().unwrap(),
+        "--soak",
+        "0.5",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("soak: RSS"), "{}", text(&o.stdout));
+    let report = BenchReport::load(&json).unwrap();
+    assert_eq!(report.run.mode, "fast");
+    assert!(report.run.audio_s >= 30.0, "{}", report.run.audio_s);
+    let passes = report.raw.clips.len();
+    assert!(passes >= 6, "{passes} passes");
+    assert!(
+        report
+            .raw
+            .clips
+            .iter()
+            .all(|c| c.hypothesis.contains("train station")),
+        "{:?}",
+        report.raw.clips
+    );
+    assert_eq!(report.results.finals, passes);
+    assert_eq!(report.results.missed_clips, 0);
+    let soak = report.results.soak.expect("soak summary");
+    assert!(
+        soak.rss_start_mb > 50.0 && soak.rss_end_mb > 50.0 && soak.rss_max_mb >= soak.rss_end_mb
+    );
+    // With 30 s of audio both ten-minute windows hold every final.
+    assert_eq!(soak.first_decode_ms.map(|s| s.count), Some(passes));
+    assert_eq!(soak.last_decode_ms.map(|s| s.count), Some(passes));
+    assert_eq!(report.raw.rss.len(), passes);
+}
