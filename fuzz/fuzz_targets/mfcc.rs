@@ -2,23 +2,13 @@
 //! fed in arbitrary pieces: never a panic, every frame finite, and the frames do not depend on the piece sizes.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 
 use earshot::audio::FrontEnd;
-use earshot::model::{FrontendSpec, Manifest};
-
-fn spec() -> &'static FrontendSpec {
-    static SPEC: OnceLock<FrontendSpec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let pack = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny-en-int8");
-        Manifest::load(&pack).expect("the bundled model pack").frontend
-    })
-}
+use earshot_fuzz::frontend_spec;
 
 fn frames(rate: u32, samples: &[f32], piece: usize) -> Vec<u32> {
-    let mut front = FrontEnd::new(spec(), rate).expect("front-end");
+    let mut front = FrontEnd::new(frontend_spec(), rate).expect("front-end");
     let mut out = Vec::new();
     let mut keep = |f: &[f32]| {
         assert!(f.iter().all(|v| v.is_finite()), "non-finite MFCC value");

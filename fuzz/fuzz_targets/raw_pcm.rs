@@ -3,29 +3,25 @@
 //! capture side must take anything (NaN and infinity included) without panicking or making non-finite frames.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 
 use earshot::audio::{CaptureSide, PcmDecoder, PcmFormat};
-use earshot::model::{FrontendSpec, Manifest};
 use earshot::ring::frame_ring;
-
-fn spec() -> &'static FrontendSpec {
-    static SPEC: OnceLock<FrontendSpec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let pack = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/whisper-tiny-en-int8");
-        Manifest::load(&pack).expect("the bundled model pack").frontend
-    })
-}
+use earshot_fuzz::frontend_spec;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else {
         return;
     };
-    let format = if control & 1 == 0 { PcmFormat::S16le } else { PcmFormat::F32le };
+    let format = if control & 1 == 0 {
+        PcmFormat::S16le
+    } else {
+        PcmFormat::F32le
+    };
     let channels = usize::from(control >> 1 & 7) + 1;
-    let rates = [8_000, 11_025, 16_000, 22_050, 44_100, 48_000, 96_000, 192_000];
+    let rates = [
+        8_000, 11_025, 16_000, 22_050, 44_100, 48_000, 96_000, 192_000,
+    ];
     let rate = rates[usize::from(control >> 4 & 7)];
     let frame_bytes = format.bytes() * channels;
 
@@ -34,7 +30,8 @@ fuzz_target!(|data: &[u8]| {
     once.push(rest, |s| whole.extend_from_slice(s));
 
     let (producer, mut consumer) = frame_ring(4096);
-    let mut capture = CaptureSide::new(spec(), rate, channels, producer).expect("capture side");
+    let mut capture =
+        CaptureSide::new(frontend_spec(), rate, channels, producer).expect("capture side");
     let mut pieces = Vec::new();
     let mut cut = PcmDecoder::new(format, channels);
     // Piece lengths come from the data itself: 1 + byte % 61.
@@ -58,6 +55,9 @@ fuzz_target!(|data: &[u8]| {
         pieces.iter().map(|s| s.to_bits()).collect::<Vec<_>>()
     );
     while let Some(frame) = consumer.pop() {
-        assert!(frame.values().iter().all(|v| v.is_finite()), "non-finite MFCC frame");
+        assert!(
+            frame.values().iter().all(|v| v.is_finite()),
+            "non-finite MFCC frame"
+        );
     }
 });

@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 use earshot::audio::WavSource;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut wav) = WavSource::from_reader(std::io::Cursor::new(data.to_vec()), "fuzz.wav") else {
+    let Ok(mut wav) = WavSource::from_reader(std::io::Cursor::new(data.to_vec()), "fuzz.wav")
+    else {
         return;
     };
     assert!((8_000..=192_000).contains(&wav.sample_rate()));

@@ -26,6 +26,17 @@ fn small_corpus(dir: &std::path::Path) -> std::path::PathBuf {
     manifest
 }
 
+/// A manifest of one 4.5 s question with its reference.
+fn one_question(dir: &std::path::Path) -> std::path::PathBuf {
+    let manifest = dir.join("one.tsv");
+    let line = format!(
+        "{}\tHow far is it from here to the train station?\n",
+        speech("q02.wav").display()
+    );
+    std::fs::write(&manifest, line).unwrap();
+    manifest
+}
+
 #[test]
 fn fast_run_writes_a_report_a_plot_and_compares() {
     let dir = scratch_dir("bench_fast");
@@ -120,15 +131,7 @@ fn fast_run_writes_a_report_a_plot_and_compares() {
 #[test]
 fn real_time_run_measures_first_partial_and_final_latency() {
     let dir = scratch_dir("bench_real_time");
-    let manifest = dir.join("one.tsv");
-    std::fs::write(
-        &manifest,
-        format!(
-            "{}\tHow far is it from here to the train station?\n",
-            speech("q02.wav").display()
-        ),
-    )
-    .unwrap();
+    let manifest = one_question(&dir);
     let json = dir.join("rt.json");
     let o = earshot(&[
         "bench",
@@ -213,15 +216,7 @@ fn bad_corpus_and_bad_report_give_clear_errors() {
 #[test]
 fn soak_repeats_the_corpus_and_reports_memory_and_latency_drift() {
     let dir = scratch_dir("bench_soak");
-    let manifest = dir.join("one.tsv");
-    std::fs::write(
-        &manifest,
-        format!(
-            "{}\tHow far is it from here to the train station?\n",
-            speech("q02.wav").display()
-        ),
-    )
-    .unwrap();
+    let manifest = one_question(&dir);
     let json = dir.join("soak.json");
     // Half a minute of audio: the 4.5 s clip + gap about seven times.
     let o = earshot(&[
