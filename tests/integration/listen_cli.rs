@@ -278,3 +278,79 @@ fn an_unavailable_input_device_is_a_clear_error_with_exit_code_7() {
         "{stderr}"
     );
 }
+
+/// An `LD_PRELOAD` library (built here with the system C compiler) that makes ALSA's `snd_pcm_readi` fail with
+/// ENODEV, as a USB microphone's driver does when it is unplugged, once `EARSHOT_TEST_FRAMES` frames were read.
+/// The audio up to then is real: the ALSA `file` plugin plays it through cpal into earshot.
+fn unplug_after_frames(dir: &std::path::Path) -> std::path::PathBuf {
+    let c = dir.join("unplug.c");
+    std::fs::write(
+        &c,
+        "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <errno.h>\n#include <stdlib.h>\n\
+         typedef long (*readi_fn)(void *, void *, unsigned long);\n\
+         static long delivered;\n\
+         long snd_pcm_readi(void *pcm, void *buffer, unsigned long size) {\n\
+           static readi_fn real;\n\
+           if (!real) real = (readi_fn)dlsym(RTLD_NEXT, \"snd_pcm_readi\");\n\
+           const char *limit = getenv(\"EARSHOT_TEST_FRAMES\");\n\
+           if (limit && delivered >= atol(limit)) return -ENODEV;\n\
+           long n = real(pcm, buffer, size);\n\
+           if (n > 0) delivered += n;\n\
+           return n;\n\
+         }\n",
+    )
+    .unwrap();
+    let lib = dir.join("libunplug.so");
+    let built = Command::new("cc")
+        .args([
+            "-shared",
+            "-fPIC",
+            "-o",
+            lib.to_str().unwrap(),
+            c.to_str().unwrap(),
+            "-ldl",
+        ])
+        .status()
+        .unwrap();
+    assert!(built.success());
+    lib
+}
+
+#[test]
+fn a_microphone_unplugged_mid_stream_flushes_what_was_heard_and_exits_7() {
+    let dir = std::env::temp_dir().join(format!("earshot-unplug-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let infile = dir.join("capture.raw");
+    let conf = alsa_file_device(&infile);
+    // 1 s of silence, the sentence, 0.3 s of silence (shorter than the endpoint rule): the device is lost while the
+    // segment is still open, so only the flush can produce the final.
+    let (speech_16k, _) = read_wav_mono(&speech("cmd05.wav"));
+    let mut mono: Vec<f32> = vec![0.0; 48000];
+    mono.extend(speech_16k.iter().flat_map(|&s| [s, s, s])); // 16 kHz -> 48 kHz by sample repetition
+    mono.extend(vec![0.0; 48000 * 3 / 10]);
+    let frames = mono.len();
+    mono.extend(vec![0.0; 48000 * 10]); // the file goes on; the unplug comes first
+    let bytes: Vec<u8> = mono
+        .iter()
+        .flat_map(|&s| [s, s])
+        .flat_map(|s| s.to_le_bytes())
+        .collect(); // 2 ch f32le
+    std::fs::write(&infile, &bytes).unwrap();
+    let o = earshot()
+        .args(["listen", "--json", "--ring-frames", "100000"])
+        .env("ALSA_CONFIG_PATH", &conf)
+        .env("LD_PRELOAD", unplug_after_frames(&dir))
+        .env("EARSHOT_TEST_FRAMES", frames.to_string())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("input lost mid-stream"), "{stderr}");
+    let ev = events(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        final_texts(&ev),
+        ["Play some quiet music in the living room."],
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
