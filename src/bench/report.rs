@@ -508,8 +508,13 @@ pub fn compare(a: &BenchReport, b: &BenchReport) -> String {
     let mut out = String::new();
     let who = |r: &BenchReport| {
         format!(
-            "{} / {} / {} ({})",
-            r.profile.name, r.run.mode, r.machine.cpu, r.machine.hostname
+            "profile {}, {}, {} on {} ({} cores)\n   `{}`",
+            r.profile.name,
+            r.run.mode,
+            r.machine.hostname,
+            r.machine.cpu,
+            r.machine.cores,
+            r.command
         )
     };
     let _ = writeln!(out, "A: {}\nB: {}\n", who(a), who(b));
