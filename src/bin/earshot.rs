@@ -74,7 +74,7 @@ struct ListenArgs {
     /// With --replay: as fast as possible instead of real time.
     #[arg(long, requires = "replay")]
     fast: bool,
-    /// One JSON event per line (partial, final, endpoint) instead of the terminal view.
+    /// One JSON event per line (partial, final, endpoint, audio_lost) instead of the terminal view.
     #[arg(long)]
     json: bool,
     /// Save exactly the captured audio (32-bit float WAV at the input rate and channels).
@@ -231,6 +231,24 @@ fn model_dir(arg: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| source_tree().join(PACK))
 }
 
+/// The `--profile` profile with the command line's `--threads` (both sessions) and `--beam` applied, validated.
+fn load_profile(
+    common: &CommonArgs,
+    threads: Option<usize>,
+    beam: Option<usize>,
+) -> anyhow::Result<Profile> {
+    let mut profile = Profile::find(&common.profile, &profile_dirs())?;
+    if let Some(threads) = threads {
+        profile.runtime.threads = threads;
+        profile.runtime.decoder_threads = threads;
+    }
+    if let Some(beam) = beam {
+        profile.decode.beam_size = beam;
+    }
+    profile.validate(Path::new("command line (--beam/--threads)"))?;
+    Ok(profile)
+}
+
 fn profiles() -> anyhow::Result<ExitCode> {
     let mut found = Vec::new();
     for dir in profile_dirs() {
@@ -284,12 +302,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         print!("{}", earshot::bench::report::compare(&a, &b));
         return Ok(ExitCode::SUCCESS);
     }
-    let mut profile = Profile::find(&args.common.profile, &profile_dirs())?;
-    if let Some(threads) = args.threads {
-        profile.runtime.threads = threads;
-        profile.runtime.decoder_threads = threads;
-    }
-    profile.validate(Path::new("command line (--threads)"))?;
+    let profile = load_profile(&args.common, args.threads, None)?;
     let soak_s = args.soak.map(|m| m * 60.0);
     if soak_s.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         anyhow::bail!(Error::Config {
@@ -361,15 +374,7 @@ struct FileTranscript {
 }
 
 fn transcribe(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
-    let mut profile = Profile::find(&args.common.profile, &profile_dirs())?;
-    if let Some(beam) = args.beam {
-        profile.decode.beam_size = beam;
-    }
-    if let Some(threads) = args.threads {
-        profile.runtime.threads = threads;
-        profile.runtime.decoder_threads = threads;
-    }
-    profile.validate(Path::new("command line (--beam/--threads)"))?;
+    let mut profile = load_profile(&args.common, args.threads, args.beam)?;
     profile.partials.interval_ms = 0; // files: finals only, no partial decodes
     let model = Arc::new(Model::load_with(
         model_dir(args.common.model),
@@ -619,12 +624,7 @@ enum Input {
 }
 
 fn listen(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let mut profile = Profile::find(&args.common.profile, &profile_dirs())?;
-    if let Some(threads) = args.threads {
-        profile.runtime.threads = threads;
-        profile.runtime.decoder_threads = threads;
-    }
-    profile.validate(Path::new("command line (--threads)"))?;
+    let profile = load_profile(&args.common, args.threads, None)?;
     let model = Arc::new(Model::load_with(
         model_dir(args.common.model.clone()),
         profile.runtime_options(),
