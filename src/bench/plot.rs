@@ -1,5 +1,6 @@
-//! `--plot FILE.svg`: latency distributions of a run as empirical CDFs (plotters, SVG backend), two panels: the
-//! user-facing latencies, and the model's per-call times.
+//! `--plot FILE.svg|FILE.png`: latency distributions of a run as empirical CDFs (plotters), two panels: the
+//! user-facing latencies, and the model's per-call times. Text uses the embedded DejaVu Sans font, so PNGs need no
+//! system fonts.
 
 use std::path::Path;
 
@@ -10,18 +11,38 @@ use crate::error::{Error, Result};
 
 type Series = (String, Vec<f64>);
 
-/// Draw `report` to `path` (must end in `.svg`).
+/// Plot size in pixels.
+const SIZE: (u32, u32) = (1280, 520);
+
+/// Draw `report` to `path`: SVG or PNG, by its extension.
 pub fn draw(report: &BenchReport, path: &Path) -> Result<()> {
-    if !path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
-        return Err(Error::Config {
-            path: path.to_path_buf(),
-            reason: "plots are written as SVG: give a file name ending in .svg (convert to PNG with e.g. `rsvg-convert`)"
-                .into(),
-        });
+    let fail = |e: String| Error::Config {
+        path: path.to_path_buf(),
+        reason: format!("cannot draw the plot: {e}"),
+    };
+    static FONT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let font = FONT.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .is_ok()
+    });
+    if !font {
+        return Err(fail("the embedded font did not load".into()));
     }
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "svg" => render(report, SVGBackend::new(path, SIZE).into_drawing_area()).map_err(fail),
+        "png" => render(report, BitMapBackend::new(path, SIZE).into_drawing_area()).map_err(fail),
+        _ => Err(fail("give a file name ending in .svg or .png".into())),
+    }
+}
+
+fn render<DB: DrawingBackend>(
+    report: &BenchReport,
+    root: DrawingArea<DB, plotters::coord::Shift>,
+) -> std::result::Result<(), String> {
     let raw = &report.raw;
     let latencies: Vec<Series> = vec![
         ("first partial".into(), raw.first_partial_ms.clone()),
@@ -47,6 +68,11 @@ pub fn draw(report: &BenchReport, path: &Path) -> Result<()> {
                 .collect(),
         ),
     ];
+    // As fast as possible, waits are queueing, not latency (as in the table): only the compute is drawn.
+    let latencies: Vec<Series> = latencies
+        .into_iter()
+        .filter(|(name, _)| report.results.rtf.is_none() || name == "compute after endpoint")
+        .collect();
     let to_ms = |v: &[u64]| v.iter().map(|&ns| ns as f64 / 1e6).collect::<Vec<f64>>();
     let mut calls: Vec<Series> = raw
         .stages
@@ -60,23 +86,18 @@ pub fn draw(report: &BenchReport, path: &Path) -> Result<()> {
         raw.finals.iter().map(|f| f.decode_ms).collect(),
     ));
 
-    let fail = |e: String| Error::Config {
-        path: path.to_path_buf(),
-        reason: format!("cannot draw the plot: {e}"),
-    };
-    let root = SVGBackend::new(path, (1280, 520)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
     let title = format!(
         "earshot bench: {} profile, {} replay, {} ({} cores)",
         report.profile.name, report.run.mode, report.machine.cpu, report.machine.cores
     );
     let root = root
         .titled(&title, ("sans-serif", 18))
-        .map_err(|e| fail(e.to_string()))?;
-    let (left, right) = root.split_horizontally(640);
-    panel(&left, "latency (ms), live path", &latencies).map_err(fail)?;
-    panel(&right, "model time per call (ms)", &calls).map_err(fail)?;
-    root.present().map_err(|e| fail(e.to_string()))
+        .map_err(|e| e.to_string())?;
+    let (left, right) = root.split_horizontally(SIZE.0 / 2);
+    panel(&left, "latency (ms), live path", &latencies)?;
+    panel(&right, "model time per call (ms)", &calls)?;
+    root.present().map_err(|e| e.to_string())
 }
 
 /// One panel: the empirical CDF of each non-empty series, x from 0 to the largest p99.

@@ -110,8 +110,8 @@ struct BenchArgs {
     /// Write every raw measurement, the summary and the machine/profile/model identity as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Draw the latency distributions (SVG).
-    #[arg(long, value_name = "FILE.svg", value_parser = svg_path)]
+    /// Draw the latency distributions (SVG or PNG, by the extension).
+    #[arg(long, value_name = "FILE.svg|FILE.png", value_parser = plot_path)]
     plot: Option<PathBuf>,
     /// Compare two saved runs (no new run): each headline number side by side with the ratio B/A.
     #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["corpus", "fast", "json", "plot", "soak"])]
@@ -283,15 +283,12 @@ fn profiles() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn svg_path(arg: &str) -> Result<PathBuf, String> {
+fn plot_path(arg: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(arg);
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("svg"))
-    {
-        Ok(path)
-    } else {
-        Err("plots are written as SVG: give a file name ending in .svg (convert with e.g. rsvg-convert)".into())
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+    match extension.as_deref() {
+        Some("svg" | "png") => Ok(path),
+        _ => Err("give a file name ending in .svg or .png".into()),
     }
 }
 

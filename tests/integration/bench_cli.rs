@@ -133,13 +133,22 @@ fn real_time_run_measures_first_partial_and_final_latency() {
     let dir = scratch_dir("bench_real_time");
     let manifest = one_question(&dir);
     let json = dir.join("rt.json");
+    let png = dir.join("rt.png");
     let o = earshot(&[
         "bench",
         manifest.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
+    let image = std::fs::read(&png).unwrap();
+    assert!(
+        image.starts_with(b"\x89PNG") && image.len() > 20_000,
+        "{} bytes",
+        image.len()
+    );
     let report = BenchReport::load(&json).unwrap();
     let r = &report.results;
     assert_eq!(report.run.mode, "real-time");
@@ -207,10 +216,14 @@ fn bad_corpus_and_bad_report_give_clear_errors() {
         "bench",
         "--fast",
         "--plot",
-        dir.join("p.png").to_str().unwrap(),
+        dir.join("p.jpg").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-    assert!(text(&o.stderr).contains(".svg"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains(".svg or .png"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
