@@ -85,6 +85,11 @@ impl CaptureSide {
         self.producer.free()
     }
 
+    /// Most MFCC frames one push of `input_frames` frames (samples per channel) can make.
+    pub fn max_frames_for(&self, input_frames: usize) -> usize {
+        (input_frames as f64 / self.model_hop_in_input_samples).ceil() as usize + 1
+    }
+
     /// MFCC frames made so far (pushed or dropped by the ring).
     pub fn frames_out(&self) -> u64 {
         self.frames_out

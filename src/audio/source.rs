@@ -117,7 +117,7 @@ pub fn spawn_replay(
                 ((u64::from(source.sample_rate()) * block_ms / 1000) as usize).max(1);
             let block_time = Duration::from_millis(block_ms);
             // Fast mode: the reader waits until the ring is at most half full after this block's frames.
-            let frames_per_block = (block_ms / 10 + 2) as usize;
+            let frames_per_block = capture.max_frames_for(block_frames);
             let capacity = capture.ring_free();
             let wanted_free = (capacity / 2 + frames_per_block).min(capacity);
             let mut block = Vec::with_capacity(block_frames);

@@ -183,37 +183,50 @@ impl WavSource {
             });
         }
         let want = max_frames.saturating_mul(channels);
-        let result: std::result::Result<(), hound::Error> = match self.spec.sample_format {
+        // Why reading stopped early, if it did.
+        enum Stop {
+            Hound(hound::Error),
+            NonFinite,
+        }
+        let mut stop = None;
+        match self.spec.sample_format {
             hound::SampleFormat::Float => {
-                self.reader.samples::<f32>().take(want).try_for_each(|s| {
-                    let s = s?;
-                    if !s.is_finite() {
-                        return Err(hound::Error::FormatError("a sample is NaN or infinite"));
+                for s in self.reader.samples::<f32>().take(want) {
+                    match s {
+                        Ok(s) if s.is_finite() => self.interleaved.push(s),
+                        Ok(_) => stop = Some(Stop::NonFinite),
+                        Err(e) => stop = Some(Stop::Hound(e)),
                     }
-                    self.interleaved.push(s);
-                    Ok(())
-                })
+                    if stop.is_some() {
+                        break;
+                    }
+                }
             }
             hound::SampleFormat::Int => {
                 let scale = 1.0 / (1u64 << (self.spec.bits_per_sample - 1)) as f32;
-                self.reader.samples::<i32>().take(want).try_for_each(|s| {
-                    self.interleaved.push(s? as f32 * scale);
-                    Ok(())
-                })
+                for s in self.reader.samples::<i32>().take(want) {
+                    match s {
+                        Ok(s) => self.interleaved.push(s as f32 * scale),
+                        Err(e) => {
+                            stop = Some(Stop::Hound(e));
+                            break;
+                        }
+                    }
+                }
             }
-        };
+        }
         // The whole frames read before a failure are returned first; the error comes with the next read, so audio
         // before a corrupt or truncated spot is still transcribed.
         self.interleaved
             .truncate(self.interleaved.len() / channels * channels);
-        if let Err(e) = result {
+        if let Some(stop) = stop {
             let at = (self.frames_read + (self.interleaved.len() / channels) as u64) as f64
                 / f64::from(self.spec.sample_rate);
-            let reason = match e {
-                hound::Error::FormatError("a sample is NaN or infinite") => format!(
+            let reason = match stop {
+                Stop::NonFinite => format!(
                     "a sample at {at:.2} s is NaN or infinite: the file is corrupt; earshot stopped there"
                 ),
-                e => format!(
+                Stop::Hound(e) => format!(
                     "audio data ends early or is corrupt after {at:.2} s ({e}); the file is truncated, earshot stopped there"
                 ),
             };

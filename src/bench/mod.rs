@@ -116,7 +116,6 @@ struct Collected {
     raw: RawMeasurements,
     finals: Vec<(f64, f64, String)>, // (start_s, end_s, text)
     partials: usize,
-    lost_frames: u64,
 }
 
 /// Run `corpus` through the live path with `profile` on `model` (its timing recorder is switched on for the run).
@@ -188,7 +187,7 @@ pub fn run(
         cpu_s: usage.cpu_s - usage_before.cpu_s,
         peak_rss_mb: usage.peak_rss_mb,
         overruns: stats.overruns,
-        lost_frames: collected.lost_frames,
+        lost_frames: stream.lost_frames(),
         partials: collected.partials,
         raw,
     }))
@@ -213,7 +212,6 @@ fn collect(collected: &mut Collected, event: TranscriptEvent, on_progress: &mut 
             collected.finals.push((t.start_s, t.end_s, t.text));
         }
         TranscriptEvent::Endpoint(e) => {
-            collected.lost_frames = e.lost_frames;
             if let Some(rss_mb) = current_rss_mb() {
                 collected.raw.rss.push(RssSample {
                     audio_s: e.end_s,

@@ -44,35 +44,43 @@ fn render<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
 ) -> std::result::Result<(), String> {
     let raw = &report.raw;
-    let latencies: Vec<Series> = vec![
-        ("first partial".into(), raw.first_partial_ms.clone()),
+    let r = &report.results;
+    // Drawn where the report has the summary too: as fast as possible, waits are queueing, not latency.
+    let latencies: Vec<Series> = [
         (
-            "endpoint wait".into(),
+            r.first_partial_ms.is_some(),
+            "first partial",
+            raw.first_partial_ms.clone(),
+        ),
+        (
+            r.endpoint_wait_ms.is_some(),
+            "endpoint wait",
             raw.finals
                 .iter()
                 .filter_map(|f| f.endpoint_wait_ms)
                 .collect(),
         ),
         (
-            "compute after endpoint".into(),
+            r.compute_after_endpoint_ms.is_some(),
+            "compute after endpoint",
             raw.finals
                 .iter()
                 .map(|f| f.compute_after_endpoint_ms)
                 .collect(),
         ),
         (
-            "final (wait + compute)".into(),
+            r.final_ms.is_some(),
+            "final (wait + compute)",
             raw.finals
                 .iter()
                 .filter_map(|f| f.endpoint_wait_ms.map(|w| w + f.compute_after_endpoint_ms))
                 .collect(),
         ),
-    ];
-    // As fast as possible, waits are queueing, not latency (as in the table): only the compute is drawn.
-    let latencies: Vec<Series> = latencies
-        .into_iter()
-        .filter(|(name, _)| report.results.rtf.is_none() || name == "compute after endpoint")
-        .collect();
+    ]
+    .into_iter()
+    .filter(|(reported, _, _)| *reported)
+    .map(|(_, name, values)| (name.to_string(), values))
+    .collect();
     let to_ms = |v: &[u64]| v.iter().map(|&ns| ns as f64 / 1e6).collect::<Vec<f64>>();
     let mut calls: Vec<Series> = raw
         .stages

@@ -135,6 +135,35 @@ pub struct Results {
     pub soak: Option<Soak>,
 }
 
+impl Results {
+    /// Every distribution by name: the stages, then the latencies (`None` where there were no samples, or, as fast
+    /// as possible, for latencies that would only be queueing).
+    pub fn distributions(&self) -> Vec<(String, Option<&Summary>)> {
+        let mut all: Vec<(String, Option<&Summary>)> = self
+            .stages
+            .iter()
+            .map(|(name, s)| (name.clone(), Some(s)))
+            .collect();
+        all.extend([
+            (
+                "first_partial_ms".to_string(),
+                self.first_partial_ms.as_ref(),
+            ),
+            (
+                "endpoint_wait_ms".to_string(),
+                self.endpoint_wait_ms.as_ref(),
+            ),
+            (
+                "compute_after_endpoint_ms".to_string(),
+                self.compute_after_endpoint_ms.as_ref(),
+            ),
+            ("final_ms".to_string(), self.final_ms.as_ref()),
+            ("final_decode_ms".to_string(), self.final_decode_ms.as_ref()),
+        ]);
+        all
+    }
+}
+
 /// Memory and latency drift over a long run: the first and the last `window_s` of stream audio.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Soak {
@@ -374,20 +403,10 @@ impl BenchReport {
     pub fn headline(&self) -> Vec<(String, Option<f64>)> {
         let r = &self.results;
         let mut rows: Vec<(String, Option<f64>)> = Vec::new();
-        let mut dist = |name: &str, s: Option<&Summary>| {
+        for (name, s) in r.distributions() {
+            let name = name.replace('_', " ");
             rows.push((format!("{name} p50"), s.map(|s| s.p50)));
             rows.push((format!("{name} p95"), s.map(|s| s.p95)));
-        };
-        dist("first partial ms", r.first_partial_ms.as_ref());
-        dist("endpoint wait ms", r.endpoint_wait_ms.as_ref());
-        dist(
-            "compute after endpoint ms",
-            r.compute_after_endpoint_ms.as_ref(),
-        );
-        dist("final ms", r.final_ms.as_ref());
-        dist("final decode ms", r.final_decode_ms.as_ref());
-        for (name, s) in &r.stages {
-            dist(&name.replace('_', " "), Some(s));
         }
         rows.push(("RTF".into(), r.rtf));
         rows.push(("CPU s per audio s".into(), Some(r.cpu_s_per_audio_s)));
@@ -422,7 +441,7 @@ impl BenchReport {
             "\n{:<28} {:>7} {:>10} {:>10} {:>10} {:>10}",
             "stage / latency", "count", "p50", "p95", "p99", "max"
         );
-        let mut line = |name: &str, s: Option<&Summary>| {
+        for (name, s) in r.distributions() {
             if let Some(s) = s {
                 let _ = writeln!(
                     out,
@@ -430,18 +449,7 @@ impl BenchReport {
                     s.count, s.p50, s.p95, s.p99, s.max
                 );
             }
-        };
-        for (name, s) in &r.stages {
-            line(name, Some(s));
         }
-        line("first_partial_ms", r.first_partial_ms.as_ref());
-        line("endpoint_wait_ms", r.endpoint_wait_ms.as_ref());
-        line(
-            "compute_after_endpoint_ms",
-            r.compute_after_endpoint_ms.as_ref(),
-        );
-        line("final_ms", r.final_ms.as_ref());
-        line("final_decode_ms", r.final_decode_ms.as_ref());
         if r.rtf.is_some() {
             let _ = writeln!(
                 out,

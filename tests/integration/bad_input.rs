@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{earshot, read_wav_mono, scratch_dir, speech};
+use crate::common::{build_c_library, earshot, read_wav_mono, scratch_dir, speech};
 
 /// A canonical 44-byte WAV header followed by `data`.
 fn raw_wav(format_tag: u16, channels: u16, rate: u32, bits: u16, data: &[u8]) -> Vec<u8> {
@@ -309,29 +309,15 @@ fn altered_pack(
 /// A stand-in `libonnxruntime` that reports version 1.19.0 (built here with the system C compiler): what a user gets
 /// from an old distribution package.
 fn old_runtime_library(dir: &Path) -> PathBuf {
-    let c = dir.join("fake_ort.c");
-    std::fs::write(
-        &c,
+    build_c_library(
+        dir,
+        "libonnxruntime.so.1.19.0",
         "typedef struct { const void *(*GetApi)(unsigned); const char *(*GetVersionString)(void); } OrtApiBase;\n\
          static const void *get_api(unsigned v) { (void)v; return 0; }\n\
          static const char *version(void) { return \"1.19.0\"; }\n\
          static const OrtApiBase base = { get_api, version };\n\
          const OrtApiBase *OrtGetApiBase(void) { return &base; }\n",
     )
-    .unwrap();
-    let lib = dir.join("libonnxruntime.so.1.19.0");
-    let built = std::process::Command::new("cc")
-        .args([
-            "-shared",
-            "-fPIC",
-            "-o",
-            lib.to_str().unwrap(),
-            c.to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
-    assert!(built.success());
-    lib
 }
 
 #[test]

@@ -22,6 +22,27 @@ pub fn earshot(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Build `source` (C) into the shared library `dir/file_name` with the system C compiler (test stand-ins for
+/// system libraries).
+pub fn build_c_library(dir: &Path, file_name: &str, source: &str) -> PathBuf {
+    let c = dir.join(format!("{file_name}.c"));
+    std::fs::write(&c, source).unwrap();
+    let lib = dir.join(file_name);
+    let built = std::process::Command::new("cc")
+        .args([
+            "-shared",
+            "-fPIC",
+            "-o",
+            lib.to_str().unwrap(),
+            c.to_str().unwrap(),
+            "-ldl",
+        ])
+        .status()
+        .unwrap();
+    assert!(built.success(), "cc failed on {}", c.display());
+    lib
+}
+
 /// A fresh scratch folder for one test.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("earshot-test-{name}-{}", std::process::id()));

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{read_wav_mono, root, speech};
+use crate::common::{build_c_library, read_wav_mono, root, speech};
 
 fn earshot() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_earshot"));
@@ -194,6 +194,25 @@ fn alsa_file_device(infile: &std::path::Path) -> std::path::PathBuf {
     conf
 }
 
+/// Write what the `file` device delivers, in the format cpal opens it (48 kHz stereo f32le, read off `earshot listen`'s
+/// banner): 1 s of silence, the sentence "Play some quiet music in the living room.", `trailing_ms` of silence, then
+/// `then_ms` more. Returns the frames up to the end of the trailing silence.
+fn write_sentence_capture(infile: &std::path::Path, trailing_ms: usize, then_ms: usize) -> usize {
+    let (speech_16k, _) = read_wav_mono(&speech("cmd05.wav"));
+    let mut mono: Vec<f32> = vec![0.0; 48000];
+    mono.extend(speech_16k.iter().flat_map(|&s| [s, s, s])); // 16 kHz -> 48 kHz by sample repetition
+    mono.extend(vec![0.0; 48 * trailing_ms]);
+    let frames = mono.len();
+    mono.extend(vec![0.0; 48 * then_ms]);
+    let bytes: Vec<u8> = mono
+        .iter()
+        .flat_map(|&s| [s, s])
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    std::fs::write(infile, bytes).unwrap();
+    frames
+}
+
 #[test]
 fn the_real_cpal_path_transcribes_from_an_alsa_file_capture_device() {
     let dir = std::env::temp_dir().join(format!("earshot-alsa-{}", std::process::id()));
@@ -202,18 +221,8 @@ fn the_real_cpal_path_transcribes_from_an_alsa_file_capture_device() {
     // silence, the sentence, then silence long enough for rule 1 to close the segment.
     let infile = dir.join("capture.raw");
     let conf = alsa_file_device(&infile);
-    let (speech_16k, _) = read_wav_mono(&speech("cmd05.wav"));
-    let mut mono: Vec<f32> = vec![0.0; 48000];
-    mono.extend(speech_16k.iter().flat_map(|&s| [s, s, s])); // 16 kHz -> 48 kHz by sample repetition
-    mono.extend(vec![0.0; 48000 * 3]);
-    let bytes: Vec<u8> = mono
-        .iter()
-        .flat_map(|&s| [s, s])
-        .flat_map(|s| s.to_le_bytes())
-        .collect(); // 2 ch f32le
-    let mut file_bytes = bytes.clone();
-    file_bytes.extend(vec![0u8; bytes.len() * 4]); // longer than what is read before we stop
-    std::fs::write(&infile, &file_bytes).unwrap();
+    // The file is longer than what is read before we stop.
+    write_sentence_capture(&infile, 3000, 30_000);
     let mut child = earshot()
         .args(["listen", "--json", "--ring-frames", "100000"])
         .env("ALSA_CONFIG_PATH", &conf)
@@ -283,9 +292,9 @@ fn an_unavailable_input_device_is_a_clear_error_with_exit_code_7() {
 /// ENODEV, as a USB microphone's driver does when it is unplugged, once `EARSHOT_TEST_FRAMES` frames were read.
 /// The audio up to then is real: the ALSA `file` plugin plays it through cpal into earshot.
 fn unplug_after_frames(dir: &std::path::Path) -> std::path::PathBuf {
-    let c = dir.join("unplug.c");
-    std::fs::write(
-        &c,
+    build_c_library(
+        dir,
+        "libunplug.so",
         "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <errno.h>\n#include <stdlib.h>\n\
          typedef long (*readi_fn)(void *, void *, unsigned long);\n\
          static long delivered;\n\
@@ -299,21 +308,6 @@ fn unplug_after_frames(dir: &std::path::Path) -> std::path::PathBuf {
            return n;\n\
          }\n",
     )
-    .unwrap();
-    let lib = dir.join("libunplug.so");
-    let built = Command::new("cc")
-        .args([
-            "-shared",
-            "-fPIC",
-            "-o",
-            lib.to_str().unwrap(),
-            c.to_str().unwrap(),
-            "-ldl",
-        ])
-        .status()
-        .unwrap();
-    assert!(built.success());
-    lib
 }
 
 #[test]
@@ -324,18 +318,8 @@ fn a_microphone_unplugged_mid_stream_flushes_what_was_heard_and_exits_7() {
     let conf = alsa_file_device(&infile);
     // 1 s of silence, the sentence, 0.3 s of silence (shorter than the endpoint rule): the device is lost while the
     // segment is still open, so only the flush can produce the final.
-    let (speech_16k, _) = read_wav_mono(&speech("cmd05.wav"));
-    let mut mono: Vec<f32> = vec![0.0; 48000];
-    mono.extend(speech_16k.iter().flat_map(|&s| [s, s, s])); // 16 kHz -> 48 kHz by sample repetition
-    mono.extend(vec![0.0; 48000 * 3 / 10]);
-    let frames = mono.len();
-    mono.extend(vec![0.0; 48000 * 10]); // the file goes on; the unplug comes first
-    let bytes: Vec<u8> = mono
-        .iter()
-        .flat_map(|&s| [s, s])
-        .flat_map(|s| s.to_le_bytes())
-        .collect(); // 2 ch f32le
-    std::fs::write(&infile, &bytes).unwrap();
+    // The file goes on for 10 s more; the unplug comes first.
+    let frames = write_sentence_capture(&infile, 300, 10_000);
     let o = earshot()
         .args(["listen", "--json", "--ring-frames", "100000"])
         .env("ALSA_CONFIG_PATH", &conf)
