@@ -1,6 +1,7 @@
 //! Criterion benches of the model on a fixture: encoder per bucket, one decoder step (after the prompt and 10 text
 //! tokens), a whole greedy decode (per-step cost = time / steps, printed), and end to end: a 3 s utterance's samples
-//! to its final transcript through a recognizer stream (MFCC, endpointing, encoder, decoder, detokenizer). Setup
+//! to its final transcript as `earshot transcribe` runs it (WAV read, capture side, ring, endpointing, encoder,
+//! decoder, detokenizer). Setup
 //! (model load, MFCC for the model benches) is outside the timed closures.
 
 use std::hint::black_box;
@@ -10,9 +11,8 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use earshot::audio::{FrontEnd, WavSource};
-use earshot::decode::{search, Prefix};
-use earshot::model::{KvCache, Model, RuntimeOptions};
-use earshot::{Profile, Recognizer, TranscriptEvent};
+use earshot::internals::{search, Decoder, KvCache, Prefix};
+use earshot::{Model, Profile, Recognizer, RecognizerConfig, RuntimeOptions, TimingRecorder};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -48,31 +48,38 @@ fn bench_model(c: &mut Criterion) {
         Model::load_with(
             root().join("models/whisper-tiny-en-int8"),
             RuntimeOptions {
-                intra_threads: threads,
+                threads,
                 decoder_threads: threads,
             },
         )
         .expect("model"),
     );
     let frames = fixture_frames(&model, "long02.wav");
+    let greedy = Recognizer::new(model.clone(), RecognizerConfig::default()).expect("recognizer");
+    let timings = TimingRecorder::default(); // off: recording costs one atomic load per call
+    let decoder = Decoder {
+        model: &model,
+        vocabulary: greedy.vocabulary(),
+        timings: &timings,
+    };
     for window in [500usize, 1000, 3000] {
         c.bench_function(&format!("encoder/{window}_frames/{threads}_threads"), |b| {
             b.iter(|| model.encode(black_box(&frames), window).expect("encode"))
         });
     }
     let audio = model.encode(&frames, 1000).expect("encode");
-    let steps = search(&model, &audio, 1, 200, Prefix::None)
+    let steps = search(decoder, &audio, 1, 200, Prefix::None)
         .expect("search")
         .tokens
         .len()
         + 2;
     println!("greedy decode of long02.wav: {steps} decoder steps (divide the time below by it)");
     c.bench_function(&format!("greedy_decode/long02/{threads}_threads"), |b| {
-        b.iter(|| search(&model, black_box(&audio), 1, 200, Prefix::None).expect("search"))
+        b.iter(|| search(decoder, black_box(&audio), 1, 200, Prefix::None).expect("search"))
     });
 
     // One decoder step on top of a cache holding the prompt and the first 10 text tokens.
-    let text = search(&model, &audio, 1, 200, Prefix::None)
+    let text = search(decoder, &audio, 1, 200, Prefix::None)
         .expect("search")
         .tokens;
     let fed: Vec<u32> = model
@@ -109,21 +116,13 @@ fn bench_model(c: &mut Criterion) {
     profile.partials.interval_ms = 0;
     let recognizer =
         Recognizer::new(model.clone(), profile.recognizer_config()).expect("recognizer");
-    let (samples, rate) = fixture_samples("q02.wav");
+    let q02 = root().join("tests/fixtures/speech/q02.wav");
     c.bench_function(&format!("end_to_end/q02_3s/{threads}_threads"), |b| {
         b.iter(|| {
-            let mut stream = recognizer.create_stream();
-            stream
-                .accept_samples(black_box(&samples), rate, &model)
-                .expect("samples");
-            stream.input_finished().expect("finish");
-            let mut text = String::new();
-            while let Some(event) = recognizer.poll(&mut stream).expect("poll") {
-                if let TranscriptEvent::Final(t) = event {
-                    text = t.text;
-                }
-            }
-            assert!(text.contains("train station"), "{text}");
+            let t = earshot::transcribe_file(&recognizer, black_box(&q02), |_, _| {})
+                .map_err(|f| f.error)
+                .expect("transcribe");
+            assert!(t.text.contains("train station"), "{}", t.text);
         })
     });
 }

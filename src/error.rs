@@ -1,6 +1,29 @@
 //! The library's one error type.
 
+use std::fmt;
 use std::path::PathBuf;
+
+/// Where a configuration value came from (named in [`Error::Config`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigSource {
+    /// A profile file.
+    File(PathBuf),
+    /// The command line (the flag is named in the reason).
+    CommandLine,
+    /// Values a library caller built in code (no file).
+    BuiltIn,
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigSource::File(path) => write!(f, "{}", path.display()),
+            ConfigSource::CommandLine => f.write_str("command line"),
+            ConfigSource::BuiltIn => f.write_str("built-in configuration"),
+        }
+    }
+}
 
 /// Everything that can go wrong in earshot. Each message says what was wrong and, where there is one, what to do.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +37,14 @@ pub enum Error {
         /// The operating system's error (in the message, so it is not also a `source()`: printed once).
         cause: std::io::Error,
     },
+    /// An output file (report, plot, recording) could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
     /// An audio file is not one earshot can decode.
     #[error("{path}: {reason}")]
     Audio {
@@ -22,9 +53,34 @@ pub enum Error {
         /// What is wrong with it, and what to do.
         reason: String,
     },
-    /// Audio handed to the library (not from a file) is unusable.
-    #[error("invalid audio input: {0}")]
-    InvalidAudio(String),
+    /// A sample rate or channel count earshot cannot take.
+    #[error("{rate_hz} Hz, {channels} channel(s): earshot takes {min_rate_hz}..={max_rate_hz} Hz and 1..={max_channels} channels")]
+    UnsupportedFormat {
+        /// The sample rate asked for.
+        rate_hz: u32,
+        /// The channel count asked for.
+        channels: usize,
+        /// Lowest supported rate.
+        min_rate_hz: u32,
+        /// Highest supported rate.
+        max_rate_hz: u32,
+        /// Most channels.
+        max_channels: usize,
+    },
+    /// The resampler refused a buffer it sized itself (a bug: please report it).
+    #[error("resampler: {0}")]
+    Resample(String),
+    /// Frames handed to a stream do not have the model's number of coefficients.
+    #[error("frames of {got} values, the model takes {expected}")]
+    FrameSize {
+        /// Values per frame given.
+        got: usize,
+        /// Values per frame the model takes.
+        expected: usize,
+    },
+    /// Input was given to a stream after `input_finished()`.
+    #[error("input after input_finished(): create a new stream")]
+    StreamFinished,
     /// The model pack is missing a file, fails its checksum, or its manifest is malformed.
     #[error("model pack {path}: {reason}")]
     ModelPack {
@@ -36,7 +92,7 @@ pub enum Error {
     /// The ONNX Runtime shared library could not be found or loaded.
     #[error("{0}")]
     RuntimeLibrary(String),
-    /// ONNX Runtime failed while loading or running a graph.
+    /// ONNX Runtime failed while loading or running a graph, or was given a shape the graph cannot take.
     #[error("ONNX Runtime error in {graph}: {message}")]
     Inference {
         /// Which graph ("encoder" or "decoder").
@@ -48,13 +104,16 @@ pub enum Error {
     #[error("audio device: {0}")]
     Device(String),
     /// A device profile or engine configuration is invalid.
-    #[error("{path}: {reason}")]
+    #[error("{origin}: {reason}")]
     Config {
-        /// The profile file (or "<built-in>").
-        path: PathBuf,
+        /// Where the value came from.
+        origin: ConfigSource,
         /// The field and what is wrong with it.
         reason: String,
     },
+    /// A worker thread of earshot's panicked (a bug: please report it).
+    #[error("the {0} thread panicked (a bug in earshot: please report it)")]
+    ThreadPanicked(&'static str),
 }
 
 /// `Result` with earshot's [`Error`].
@@ -68,6 +127,14 @@ impl Error {
         }
     }
 
+    #[cfg(feature = "bench")]
+    pub(crate) fn output(path: impl Into<PathBuf>, reason: impl fmt::Display) -> Self {
+        Error::Output {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+
     pub(crate) fn pack(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Error::ModelPack {
             path: path.into(),
@@ -75,10 +142,56 @@ impl Error {
         }
     }
 
-    pub(crate) fn inference(graph: &'static str, err: impl std::fmt::Display) -> Self {
+    pub(crate) fn inference(graph: &'static str, err: impl fmt::Display) -> Self {
         Error::Inference {
             graph,
             message: err.to_string(),
         }
+    }
+
+    pub(crate) fn config(origin: ConfigSource, reason: impl Into<String>) -> Self {
+        Error::Config {
+            origin,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A TOML error on one line: ``line N (`the line`): message`` (toml's own text spans several lines with a source
+/// excerpt).
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim_end_matches('.').replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let source: String = text
+                .lines()
+                .nth(line - 1)
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(60)
+                .collect();
+            format!("line {line} (`{source}`): {message}")
+        }
+        None => message,
+    }
+}
+
+/// `value` within `lo..=hi`, or an error naming `field` and where it came from.
+pub(crate) fn check_range<T: PartialOrd + std::fmt::Display>(
+    origin: &ConfigSource,
+    field: &str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> Result<()> {
+    if value >= lo && value <= hi {
+        Ok(())
+    } else {
+        Err(Error::config(
+            origin.clone(),
+            format!("{field} = {value} is out of range {lo}..={hi}"),
+        ))
     }
 }

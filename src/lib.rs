@@ -11,11 +11,11 @@
 //! ```
 //! use std::sync::{atomic::AtomicBool, Arc};
 //! use earshot::audio::{spawn_wav_replay, CaptureSide, Pacing, WavSource};
-//! use earshot::{live::run_recognizer, ring::frame_ring, Model, Profile, Recognizer, TranscriptEvent};
+//! use earshot::{ring::frame_ring, run_recognizer, Model, Profile, Recognizer, TranscriptEvent};
 //!
 //! # fn main() -> earshot::Result<()> {
 //! let profile = Profile::load("firmware-configs/default.toml".as_ref())?;
-//! let model = Arc::new(Model::load_with("models/whisper-tiny-en-int8", profile.runtime_options())?);
+//! let model = Arc::new(Model::load_with("models/whisper-tiny-en-int8", profile.runtime)?);
 //! let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?; // shared, immutable
 //! let mut stream = recognizer.create_stream(); // all per-stream state
 //!
@@ -38,27 +38,40 @@
 //! # }
 //! ```
 //!
-//! For files, [`Stream::accept_samples`] and [`Recognizer::poll`] do the same without threads (see the README).
-#![warn(missing_docs)]
+//! For files, [`transcribe_file`] runs the same capture side, ring and stream on the caller's thread; [`sink`]
+//! renders the result as text, JSON, SRT or WebVTT.
+#![deny(missing_docs)]
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod audio;
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod config;
-pub mod decode;
-pub mod error;
+mod config;
+mod decode;
+mod error;
 pub mod features;
-pub mod live;
 pub mod model;
 pub mod ring;
-pub mod stream;
-pub mod timings;
-pub mod wer;
+pub mod sink;
+mod stream;
+mod timings;
 
-pub use config::Profile;
-pub use error::{Error, Result};
-pub use model::Model;
+pub use config::{CaptureConfig, Profile};
+pub use decode::{DecodeOptions, Guard, Hypothesis, SegmentDecode, Vocabulary};
+pub use error::{ConfigSource, Error, Result};
+pub use model::{Model, RuntimeOptions};
 pub use stream::{
-    AudioLost, Endpoint, Partial, Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent,
+    run_recognizer, transcribe_file, AudioLost, Endpoint, EndpointConfig, EndpointRule,
+    FileFailure, FileTranscript, LiveStats, Partial, PartialConfig, Recognizer, RecognizerConfig,
+    Stream, Transcript, TranscriptEvent,
 };
+pub use timings::{StageTimes, TimingRecorder};
+
+/// Low-level pieces for earshot's own Criterion benches and parity tests (one encoder call, one decoder step, the
+/// token search on an encoded segment). Not part of the stable API: decode through [`Recognizer`].
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::decode::{search, Decoder, Prefix};
+    pub use crate::model::{AudioContext, KvCache};
+}

@@ -2,7 +2,8 @@
 
 use std::sync::OnceLock;
 
-use earshot::model::{FrontendSpec, Manifest};
+use earshot::features::FrontendSpec;
+use earshot::model::Manifest;
 
 /// The bundled model pack's front-end settings (loaded once per process).
 pub fn frontend_spec() -> &'static FrontendSpec {

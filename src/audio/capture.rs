@@ -1,12 +1,13 @@
-//! The capture side: interleaved audio as it arrives (cpal callback, file or stdin reader) -> mono -> resample ->
-//! MFCC frames with capture timestamps -> [`FrameRing`](crate::ring). It never allocates, locks, prints or panics
+//! The capture side, the one path from samples to frames: interleaved audio as it arrives (cpal callback, file or
+//! stdin reader) -> mono -> resample -> MFCC frames with capture timestamps ->
+//! [`FrameRing`](crate::ring). It never allocates, locks, prints or panics
 //! after construction (proved by a counting-allocator test), so it may run inside an audio callback.
 
 use std::sync::Arc;
 
 use crate::audio::{FrontEnd, RecordTap};
 use crate::error::{Error, Result};
-use crate::model::FrontendSpec;
+use crate::features::FrontendSpec;
 use crate::ring::{Frame, FrameProducer, RingStats, MAX_COEFFICIENTS};
 
 /// Input block processed at a time (frames of the input rate); callbacks larger than this are split.
@@ -44,14 +45,17 @@ impl CaptureSide {
         channels: usize,
         producer: FrameProducer,
     ) -> Result<CaptureSide> {
-        if channels == 0 {
-            return Err(Error::InvalidAudio("capture with 0 channels".into()));
+        if channels == 0
+            || channels > usize::from(super::MAX_CHANNELS)
+            || !(super::MIN_RATE_HZ..=super::MAX_RATE_HZ).contains(&input_rate_hz)
+        {
+            return Err(super::unsupported_format(input_rate_hz, channels));
         }
         if spec.mfcc_coefficients > MAX_COEFFICIENTS {
-            return Err(Error::InvalidAudio(format!(
-                "frames of {} values exceed {MAX_COEFFICIENTS}",
-                spec.mfcc_coefficients
-            )));
+            return Err(Error::FrameSize {
+                got: spec.mfcc_coefficients,
+                expected: MAX_COEFFICIENTS,
+            });
         }
         Ok(CaptureSide {
             front_end: FrontEnd::new(spec, input_rate_hz)?,
@@ -148,8 +152,8 @@ impl CaptureSide {
                 producer.push(Frame::new(*frames_out, ns, values));
                 *frames_out += 1;
             };
-            // The resampler cannot fail on sizes it chose itself; a failure drops the block (counted as frames that
-            // never arrive: the consumer sees a gap).
+            // The resampler cannot fail on buffers it sized itself (`Error::Resample` would be a bug); there is no
+            // one to tell from inside an audio callback, so such a block would make no frames.
             let _ = front_end.push(&mono[..n], emit);
         }
     }

@@ -195,10 +195,7 @@ impl Recorder {
         self.stop.store(true, Ordering::Release);
         match self.handle.take().map(|h| h.join()) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(Error::Audio {
-                path: self.path.clone(),
-                reason: "the recorder thread panicked".into(),
-            }),
+            Some(Err(_)) => Err(Error::ThreadPanicked("recorder")),
             None => Ok(0),
         }
     }

@@ -37,11 +37,7 @@ impl Resampler {
             1,
             FixedSync::Input,
         )
-        .map_err(|e| {
-            Error::InvalidAudio(format!(
-                "cannot resample {rate_in} Hz to {rate_out} Hz: {e}"
-            ))
-        })?;
+        .map_err(|_| crate::audio::unsupported_format(rate_in, 1))?;
         let input = vec![0.0; inner.input_frames_max()];
         let output = vec![0.0; inner.output_frames_max()];
         let delay_left = inner.output_delay();
@@ -103,14 +99,14 @@ impl Resampler {
         let need = self.inner.input_frames_next();
         let out_len = self.output.len();
         let input = InterleavedSlice::new(&self.input[..need], 1, need)
-            .map_err(|e| Error::InvalidAudio(format!("resampler input: {e}")))?;
+            .map_err(|e| Error::Resample(format!("input: {e}")))?;
         let mut output = InterleavedSlice::new_mut(&mut self.output[..], 1, out_len)
-            .map_err(|e| Error::InvalidAudio(format!("resampler output: {e}")))?;
+            .map_err(|e| Error::Resample(format!("output: {e}")))?;
         let indexing = partial_len.map(|n| Indexing::new().partial_len(n));
         let (_, written) = self
             .inner
             .process_into_buffer(&input, &mut output, indexing.as_ref())
-            .map_err(|e| Error::InvalidAudio(format!("resampler: {e}")))?;
+            .map_err(|e| Error::Resample(e.to_string()))?;
         self.consumed += partial_len.unwrap_or(need) as u64;
         self.filled = 0;
         let skip = self.delay_left.min(written);

@@ -1,8 +1,8 @@
 //! The latency benchmark behind `earshot bench`: a corpus replayed as one continuous stream through the live path
 //! (replay thread -> [`CaptureSide`] -> ring -> recognizer thread, exactly what `earshot listen` runs), in real time or
 //! as fast as possible, with every stage timed. The report ([`BenchReport`]) keeps the raw measurements and the
-//! machine, profile and model identity; [`report`] renders it as a table, compares two runs, and [`plot`] draws the
-//! latency distributions.
+//! machine, profile and model identity; it renders as a table, [`compare`] sets two runs side by side, and
+//! [`draw_plot`] draws the latency distributions.
 //!
 //! Latencies follow the definitions in the README: first-partial latency is the first partial with text minus the
 //! capture time of the segment's first speech frame; the final latency is split into the endpoint wait (capture of
@@ -10,9 +10,10 @@
 //! RTF is wall time over audio time, as fast as possible.
 
 mod corpus;
-pub mod plot;
-pub mod report;
+mod plot;
+mod report;
 mod system;
+pub mod wer;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -21,18 +22,18 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 pub use corpus::{Clip, Corpus, CorpusStream, Span};
-pub use report::{BenchReport, Summary};
+pub use plot::draw as draw_plot;
+pub use report::{compare, BenchReport, Summary};
 pub use system::{current_rss_mb, Machine, ProcessUsage};
 
 use crate::audio::{spawn_replay, CaptureSide, Pacing, ReplayOptions};
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::live::run_recognizer;
 use crate::model::Model;
 use crate::ring::frame_ring;
-use crate::stream::{Recognizer, TranscriptEvent};
+use crate::stream::{run_recognizer, Recognizer, TranscriptEvent};
 use crate::timings::StageTimes;
-use crate::wer::WerCounter;
+use wer::WerCounter;
 
 /// How to run a benchmark.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +119,7 @@ struct Collected {
     partials: usize,
 }
 
-/// Run `corpus` through the live path with `profile` on `model` (its timing recorder is switched on for the run).
+/// Run `corpus` through the live path with `profile` on `model` (the stream's timing recorder is on for the run).
 /// `on_progress` gets the seconds of stream audio done after every endpoint.
 pub fn run(
     model: Arc<Model>,
@@ -141,8 +142,7 @@ pub fn run(
     let mut stream = recognizer.create_stream();
     let (producer, mut consumer) = frame_ring(profile.capture.ring_frames);
     let capture = CaptureSide::new(&model.manifest().frontend, capture_rate, 1, producer)?;
-    let timings = model.timings().clone();
-    timings.take();
+    let timings = stream.timings().clone();
     timings.set_enabled(true);
 
     let usage_before = ProcessUsage::now();
@@ -164,7 +164,7 @@ pub fn run(
     });
     let replayed = replay
         .join()
-        .map_err(|_| Error::InvalidAudio("the benchmark's replay thread panicked".into()));
+        .map_err(|_| Error::ThreadPanicked("benchmark replay"));
     timings.set_enabled(false);
     let stats = recognized?;
     let report = replayed??;

@@ -16,10 +16,7 @@ const SIZE: (u32, u32) = (1280, 520);
 
 /// Draw `report` to `path`: SVG or PNG, by its extension.
 pub fn draw(report: &BenchReport, path: &Path) -> Result<()> {
-    let fail = |e: String| Error::Config {
-        path: path.to_path_buf(),
-        reason: format!("cannot draw the plot: {e}"),
-    };
+    let fail = |e: String| Error::output(path, format!("cannot draw the plot: {e}"));
     static FONT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let font = FONT.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())

@@ -12,6 +12,7 @@ use crate::audio::Pacing;
 use crate::config::Profile;
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::timings::StageTimes;
 
 /// Distribution of one measurement (nearest-rank percentiles), in the unit its name gives.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -271,26 +272,10 @@ fn ns_to(unit_ns: f64, values: &[u64]) -> Option<Summary> {
     Summary::of(values.iter().map(|&v| v as f64 / unit_ns))
 }
 
-impl BenchReport {
-    pub(super) fn new(f: RunFacts) -> BenchReport {
-        let raw = f.raw;
-        let mut stages = BTreeMap::new();
-        let s = &raw.stages;
-        let mut put = |name: String, summary: Option<Summary>| {
-            if let Some(summary) = summary {
-                stages.insert(name, summary);
-            }
-        };
-        put(
-            "capture_per_frame_us".into(),
-            ns_to(1e3, &s.capture_per_frame_ns),
-        );
-        put("ring_wait_ms".into(), ns_to(1e6, &s.ring_wait_ns));
-        for (frames, times) in &s.encoder_ns {
-            put(format!("encoder_{frames:04}_ms"), ns_to(1e6, times));
-        }
-        put("decoder_call_ms".into(), ns_to(1e6, &s.decoder_call_ns));
-        put("detokenize_us".into(), ns_to(1e3, &s.detokenize_ns));
+impl Results {
+    fn of(f: &RunFacts) -> Results {
+        let raw = &f.raw;
+        let stages = stage_summaries(&raw.stages);
         // As fast as possible, frames queue in the ring ahead of the recognizer: waits are queueing, not latency.
         let real_time = f.options.pacing == Pacing::RealTime;
         let wait: Vec<f64> = raw
@@ -311,7 +296,7 @@ impl BenchReport {
                     .is_some_and(|r| r.trim().is_empty() == empty)
             })
         };
-        let results = Results {
+        Results {
             stages,
             first_partial_ms: Summary::of(
                 raw.first_partial_ms.iter().copied().filter(|_| real_time),
@@ -345,7 +330,35 @@ impl BenchReport {
             soak: (f.options.min_audio_s > 0.0)
                 .then(|| Soak::of(&raw, f.audio_s, SOAK_WINDOW_S))
                 .flatten(),
-        };
+        }
+    }
+}
+
+/// Summaries of every stage's raw times, in the units their names give.
+fn stage_summaries(s: &StageTimes) -> BTreeMap<String, Summary> {
+    let mut stages = BTreeMap::new();
+    let mut put = |name: String, summary: Option<Summary>| {
+        if let Some(summary) = summary {
+            stages.insert(name, summary);
+        }
+    };
+    put(
+        "capture_per_frame_us".into(),
+        ns_to(1e3, &s.capture_per_frame_ns),
+    );
+    put("ring_wait_ms".into(), ns_to(1e6, &s.ring_wait_ns));
+    for (frames, times) in &s.encoder_ns {
+        put(format!("encoder_{frames:04}_ms"), ns_to(1e6, times));
+    }
+    put("decoder_call_ms".into(), ns_to(1e6, &s.decoder_call_ns));
+    put("detokenize_us".into(), ns_to(1e3, &s.detokenize_ns));
+    stages
+}
+
+impl BenchReport {
+    pub(super) fn new(f: RunFacts) -> BenchReport {
+        let results = Results::of(&f);
+        let raw = f.raw;
         let manifest = f.model.manifest();
         BenchReport {
             earshot_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -392,11 +405,8 @@ impl BenchReport {
 
     /// Write the report as JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            reason: format!("cannot serialize the report: {e}"),
-        })?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+        let text = serde_json::to_string_pretty(self).map_err(|e| Error::output(path, e))?;
+        std::fs::write(path, text + "\n").map_err(|e| Error::output(path, e))
     }
 
     /// The headline numbers as `(name, value)` rows (ms unless named otherwise), for tables and comparisons.
@@ -475,30 +485,7 @@ impl BenchReport {
             r.partials, r.finals, r.missed_clips, r.false_finals
         );
         if let Some(soak) = &r.soak {
-            let p95 = |s: &Option<Summary>| {
-                s.map_or("-".to_string(), |s| {
-                    format!("{:.1} ms (n={})", s.p95, s.count)
-                })
-            };
-            let _ = writeln!(
-                out,
-                "soak: RSS {:.1} MB at the first endpoint, {:.1} MB after the first {:.0} s (warm), {:.1} MB at the \
-                 last endpoint: growth after warm-up {:+.1} MB (max {:.1})\n      \
-                 final decode p95 first {:.0} s: {}, last {:.0} s: {}\n      \
-                 compute after endpoint p95 first: {}, last: {}",
-                soak.rss_start_mb,
-                soak.rss_warm_mb,
-                soak.window_s,
-                soak.rss_end_mb,
-                soak.rss_end_mb - soak.rss_warm_mb,
-                soak.rss_max_mb,
-                soak.window_s,
-                p95(&soak.first_decode_ms),
-                soak.window_s,
-                p95(&soak.last_decode_ms),
-                p95(&soak.first_compute_after_endpoint_ms),
-                p95(&soak.last_compute_after_endpoint_ms),
-            );
+            soak.write_summary(&mut out);
         }
         if let Some(w) = r.wer {
             let _ = writeln!(
@@ -508,6 +495,36 @@ impl BenchReport {
             );
         }
         out
+    }
+}
+
+impl Soak {
+    /// The soak lines of the table.
+    fn write_summary(&self, out: &mut String) {
+        let p95 = |s: &Option<Summary>| {
+            s.map_or("-".to_string(), |s| {
+                format!("{:.1} ms (n={})", s.p95, s.count)
+            })
+        };
+        let _ = writeln!(
+            out,
+            "soak: RSS {:.1} MB at the first endpoint, {:.1} MB after the first {:.0} s (warm), {:.1} MB at the \
+             last endpoint: growth after warm-up {:+.1} MB (max {:.1})\n      \
+             final decode p95 first {:.0} s: {}, last {:.0} s: {}\n      \
+             compute after endpoint p95 first: {}, last: {}",
+            self.rss_start_mb,
+            self.rss_warm_mb,
+            self.window_s,
+            self.rss_end_mb,
+            self.rss_end_mb - self.rss_warm_mb,
+            self.rss_max_mb,
+            self.window_s,
+            p95(&self.first_decode_ms),
+            self.window_s,
+            p95(&self.last_decode_ms),
+            p95(&self.first_compute_after_endpoint_ms),
+            p95(&self.last_compute_after_endpoint_ms),
+        );
     }
 }
 

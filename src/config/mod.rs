@@ -5,28 +5,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::decode::DecodeOptions;
-use crate::error::{Error, Result};
+use crate::error::{check_range, toml_error, ConfigSource, Error, Result};
 use crate::model::RuntimeOptions;
 use crate::stream::{EndpointConfig, PartialConfig, RecognizerConfig};
-
-/// How ONNX Runtime runs on the device (`[runtime]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RuntimeConfig {
-    /// Intra-op threads of the encoder.
-    pub threads: usize,
-    /// Intra-op threads of the decoder (small steps: 1 is usually fastest in live use).
-    pub decoder_threads: usize,
-}
-
-impl Default for RuntimeConfig {
-    fn default() -> Self {
-        RuntimeConfig {
-            threads: 2,
-            decoder_threads: 1,
-        }
-    }
-}
 
 /// Audio capture (`[capture]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,7 +42,7 @@ pub struct Profile {
     pub description: String,
     /// Threads.
     #[serde(default)]
-    pub runtime: RuntimeConfig,
+    pub runtime: RuntimeOptions,
     /// Search, guards, no-speech gate.
     #[serde(default)]
     pub decode: DecodeOptions,
@@ -81,7 +62,7 @@ impl Default for Profile {
         Profile {
             name: "built-in".into(),
             description: "earshot's defaults".into(),
-            runtime: RuntimeConfig::default(),
+            runtime: RuntimeOptions::default(),
             decode: DecodeOptions::default(),
             endpoint: EndpointConfig::default(),
             partials: PartialConfig::default(),
@@ -90,51 +71,36 @@ impl Default for Profile {
     }
 }
 
-fn check<T: PartialOrd + std::fmt::Display>(
-    path: &Path,
-    field: &str,
-    value: T,
-    lo: T,
-    hi: T,
-) -> Result<()> {
-    if value >= lo && value <= hi {
-        Ok(())
-    } else {
-        Err(Error::Config {
-            path: path.to_path_buf(),
-            reason: format!("{field} = {value} is out of range {lo}..={hi}"),
-        })
-    }
-}
-
-/// A TOML error on one line: ``line N (`the line`): message`` (toml's own text spans several lines with a source excerpt).
-pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
-    let message = e.message().trim_end_matches('.').replace('\n', " ");
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            let source: String = text
-                .lines()
-                .nth(line - 1)
-                .unwrap_or("")
-                .trim()
-                .chars()
-                .take(60)
-                .collect();
-            format!("line {line} (`{source}`): {message}")
+impl CaptureConfig {
+    /// Check every field's range; the error names the field.
+    pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
+        check_range(
+            origin,
+            "capture.ring_frames",
+            self.ring_frames,
+            100,
+            1_000_000,
+        )?;
+        if self.sample_rate_hz != 0 {
+            check_range(
+                origin,
+                "capture.sample_rate_hz",
+                self.sample_rate_hz,
+                8_000,
+                192_000,
+            )?;
         }
-        None => message,
+        check_range(origin, "capture.period_ms", self.period_ms, 0, 1_000)
     }
 }
 
 impl Profile {
     /// Parse and validate profile text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Profile> {
-        let profile: Profile = toml::from_str(text).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            reason: toml_error(text, &e),
-        })?;
-        profile.validate(path)?;
+        let origin = ConfigSource::File(path.to_path_buf());
+        let profile: Profile = toml::from_str(text)
+            .map_err(|e| Error::config(origin.clone(), toml_error(text, &e)))?;
+        profile.validate(&origin)?;
         Ok(profile)
     }
 
@@ -157,146 +123,22 @@ impl Profile {
             }
         }
         let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-        Err(Error::Config {
-            path: PathBuf::from(name_or_path),
-            reason: format!(
+        Err(Error::config(
+            ConfigSource::File(PathBuf::from(name_or_path)),
+            format!(
                 "no such profile (looked in {}); `earshot profiles` lists them",
                 looked.join(", ")
             ),
-        })
+        ))
     }
 
-    /// Check every field's range; the error names the file and the field.
-    pub fn validate(&self, path: &Path) -> Result<()> {
-        let d = &self.decode;
-        let e = &self.endpoint;
-        check(path, "runtime.threads", self.runtime.threads, 1, 64)?;
-        check(
-            path,
-            "runtime.decoder_threads",
-            self.runtime.decoder_threads,
-            1,
-            64,
-        )?;
-        check(path, "decode.beam_size", d.beam_size, 1, 16)?;
-        check(path, "decode.max_tokens_base", d.max_tokens_base, 1, 224)?;
-        check(
-            path,
-            "decode.max_tokens_per_second",
-            d.max_tokens_per_second,
-            1.0,
-            50.0,
-        )?;
-        check(
-            path,
-            "decode.max_compression_ratio",
-            d.max_compression_ratio,
-            1.0,
-            100.0,
-        )?;
-        check(
-            path,
-            "decode.min_window_frames",
-            d.min_window_frames,
-            0,
-            3000,
-        )?;
-        check(path, "decode.fallback_frames", d.fallback_frames, 0, 3000)?;
-        check(
-            path,
-            "decode.no_speech_threshold",
-            d.no_speech_threshold,
-            0.0,
-            1.0,
-        )?;
-        check(
-            path,
-            "decode.logprob_threshold",
-            d.logprob_threshold,
-            -100.0,
-            0.0,
-        )?;
-        check(
-            path,
-            "endpoint.speech_threshold_db",
-            e.speech_threshold_db,
-            0.5,
-            60.0,
-        )?;
-        check(
-            path,
-            "endpoint.noise_floor_rise_db_per_s",
-            e.noise_floor_rise_db_per_s,
-            0.1,
-            100.0,
-        )?;
-        check(path, "endpoint.min_speech_ms", e.min_speech_ms, 10, 2_000)?;
-        check(
-            path,
-            "endpoint.onset_speech_fraction",
-            e.onset_speech_fraction,
-            0.1,
-            1.0,
-        )?;
-        check(path, "endpoint.pre_roll_ms", e.pre_roll_ms, 0, 2_000)?;
-        check(
-            path,
-            "endpoint.trailing_silence_ms",
-            e.trailing_silence_ms,
-            100,
-            10_000,
-        )?;
-        check(
-            path,
-            "endpoint.post_roll_ms",
-            e.post_roll_ms,
-            0,
-            e.trailing_silence_ms,
-        )?;
-        check(
-            path,
-            "endpoint.max_segment_ms",
-            e.max_segment_ms,
-            1_000,
-            28_000,
-        )?;
-        check(
-            path,
-            "endpoint.split_search_ms",
-            e.split_search_ms,
-            0,
-            e.max_segment_ms,
-        )?;
-        check(
-            path,
-            "endpoint.no_text_timeout_ms",
-            e.no_text_timeout_ms,
-            500,
-            60_000,
-        )?;
-        let p = &self.partials;
-        check(path, "partials.interval_ms", p.interval_ms, 0, 10_000)?;
-        check(
-            path,
-            "partials.first_interval_ms",
-            p.first_interval_ms,
-            10,
-            10_000,
-        )?;
-        check(path, "partials.min_speech_ms", p.min_speech_ms, 0, 10_000)?;
-        let c = &self.capture;
-        check(path, "capture.ring_frames", c.ring_frames, 100, 1_000_000)?;
-        if c.sample_rate_hz != 0 {
-            check(
-                path,
-                "capture.sample_rate_hz",
-                c.sample_rate_hz,
-                8_000,
-                192_000,
-            )?;
-        }
-        check(path, "capture.period_ms", c.period_ms, 0, 1_000)?;
-        Ok(())
+    /// Check every field's range; the error names where the profile came from and the field.
+    pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
+        self.runtime.validate(origin)?;
+        self.decode.validate(origin)?;
+        self.endpoint.validate(origin)?;
+        self.partials.validate(origin)?;
+        self.capture.validate(origin)
     }
 
     /// The recognizer settings.
@@ -305,14 +147,6 @@ impl Profile {
             decode: self.decode.clone(),
             endpoint: self.endpoint.clone(),
             partials: self.partials.clone(),
-        }
-    }
-
-    /// The ONNX Runtime settings.
-    pub fn runtime_options(&self) -> RuntimeOptions {
-        RuntimeOptions {
-            intra_threads: self.runtime.threads,
-            decoder_threads: self.runtime.decoder_threads,
         }
     }
 }

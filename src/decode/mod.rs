@@ -1,18 +1,20 @@
 //! Decoding one segment of MFCC frames into text: encoder bucket, token search, guards and fallback, no-speech gate.
 
+mod guards;
 mod search;
 mod vocabulary;
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub use guards::Guard;
 pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;
 
-use crate::error::Result;
-use crate::model::Model;
+use crate::error::{ConfigSource, Result};
+use crate::model::{AudioContext, KvCache, Model};
+use crate::timings::TimingRecorder;
 
 /// Decoding settings (the `[decode]` table of a device profile).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,29 +55,6 @@ impl Default for DecodeOptions {
     }
 }
 
-/// Which guard rejected the fast decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Guard {
-    /// More tokens than the cap for this much audio.
-    TokenCap,
-    /// The text compresses too well: a repetition loop.
-    Compression,
-    /// The tokens end with a block of at least `MIN_REPEAT_TOKENS` repeated back to back.
-    Repetition,
-}
-
-/// Shortest token block whose immediate repetition at the end of a hypothesis trips [`Guard::Repetition`]
-/// (short enough to catch a repeated sentence, long enough to let "no, no" through).
-pub const MIN_REPEAT_TOKENS: usize = 4;
-
-/// True when `tokens` ends with some block of at least `MIN_REPEAT_TOKENS` tokens repeated back to back.
-fn ends_in_repeat(tokens: &[u32]) -> bool {
-    (MIN_REPEAT_TOKENS..=tokens.len() / 2).any(|len| {
-        tokens[tokens.len() - len..] == tokens[tokens.len() - 2 * len..tokens.len() - len]
-    })
-}
-
 /// The outcome of decoding one segment.
 #[derive(Debug, Clone)]
 pub struct SegmentDecode {
@@ -93,26 +72,104 @@ pub struct SegmentDecode {
     pub decoder_time: Duration,
 }
 
-fn compression_ratio(text: &str) -> f32 {
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    let compressed = encoder
-        .write_all(text.as_bytes())
-        .and_then(|_| encoder.finish());
-    match compressed {
-        Ok(c) if !c.is_empty() => text.len() as f32 / c.len() as f32,
-        _ => 0.0,
+/// What one segment decode needs: the model, the detokenizer and the stream's timing recorder. Every encoder
+/// call, decoder call and detokenization goes through here, so the timings are those of one stream.
+#[derive(Clone, Copy)]
+pub struct Decoder<'a> {
+    /// The shared model.
+    pub model: &'a Model,
+    /// The detokenizer.
+    pub vocabulary: &'a Vocabulary,
+    /// Where the per-stage times go (off unless a benchmark switched it on).
+    pub timings: &'a TimingRecorder,
+}
+
+impl Decoder<'_> {
+    /// Run the encoder (see [`Model::encode`]), timed.
+    pub fn encode(&self, frames: &[f32], padded_frames: usize) -> Result<AudioContext> {
+        let started = Instant::now();
+        let audio = self.model.encode(frames, padded_frames)?;
+        self.timings.encoder(padded_frames, started.elapsed());
+        Ok(audio)
+    }
+
+    /// One decoder step (see [`Model::decode_step`]), timed.
+    pub fn step(
+        &self,
+        audio: &AudioContext,
+        tokens: &[u32],
+        cache: &mut KvCache,
+        logits: &mut Vec<f32>,
+    ) -> Result<()> {
+        let started = Instant::now();
+        self.model.decode_step(audio, tokens, cache, logits)?;
+        self.timings.decoder_call(started.elapsed());
+        Ok(())
+    }
+
+    /// Token ids to text, timed.
+    pub fn detokenize(&self, ids: &[u32]) -> String {
+        let started = Instant::now();
+        let text = self.vocabulary.detokenize(ids);
+        self.timings.detokenize(started.elapsed());
+        text
     }
 }
 
-fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) -> Option<Guard> {
-    if h.hit_token_cap {
-        Some(Guard::TokenCap)
-    } else if compression_ratio(text) > options.max_compression_ratio {
-        Some(Guard::Compression)
-    } else if ends_in_repeat(&h.tokens) {
-        Some(Guard::Repetition)
-    } else {
-        None
+impl DecodeOptions {
+    /// Check every field's range; the error names the field.
+    pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
+        use crate::error::check_range as check;
+        check(origin, "decode.beam_size", self.beam_size, 1, 16)?;
+        check(
+            origin,
+            "decode.max_tokens_base",
+            self.max_tokens_base,
+            1,
+            224,
+        )?;
+        check(
+            origin,
+            "decode.max_tokens_per_second",
+            self.max_tokens_per_second,
+            1.0,
+            50.0,
+        )?;
+        check(
+            origin,
+            "decode.max_compression_ratio",
+            self.max_compression_ratio,
+            1.0,
+            100.0,
+        )?;
+        check(
+            origin,
+            "decode.min_window_frames",
+            self.min_window_frames,
+            0,
+            3000,
+        )?;
+        check(
+            origin,
+            "decode.fallback_frames",
+            self.fallback_frames,
+            0,
+            3000,
+        )?;
+        check(
+            origin,
+            "decode.no_speech_threshold",
+            self.no_speech_threshold,
+            0.0,
+            1.0,
+        )?;
+        check(
+            origin,
+            "decode.logprob_threshold",
+            self.logprob_threshold,
+            -100.0,
+            0.0,
+        )
     }
 }
 
@@ -121,13 +178,14 @@ fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) -> Option<G
 /// (partial decodes skip it: a tripped guard there just means no partial this time). With a forced prefix the
 /// no-speech gate is off (the prefix was already shown as speech).
 pub fn decode_segment(
-    model: &Model,
+    decoder: Decoder,
     frames: &[f32],
     seconds: f32,
     options: &DecodeOptions,
     prefix: Prefix,
     fallback: bool,
 ) -> Result<SegmentDecode> {
+    let model = decoder.model;
     let coefficients = model.manifest().frontend.mfcc_coefficients;
     let n = frames.len() / coefficients;
     let max_tokens = options.max_tokens_base
@@ -137,14 +195,14 @@ pub fn decode_segment(
                    decoder_time: &mut Duration|
      -> Result<(Hypothesis, String)> {
         let t0 = Instant::now();
-        let audio = model.encode(frames, padded)?;
+        let audio = decoder.encode(frames, padded)?;
         let t1 = Instant::now();
         let forced = match prefix {
             Prefix::None => 0,
             Prefix::Forced(p) => p.len(),
         };
         let h = search(
-            model,
+            decoder,
             &audio,
             options.beam_size,
             max_tokens + forced,
@@ -152,20 +210,20 @@ pub fn decode_segment(
         )?;
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
-        let text = model.detokenize(&h.tokens);
+        let text = decoder.detokenize(&h.tokens);
         Ok((h, text))
     };
     let mut encoder_time = Duration::ZERO;
     let mut decoder_time = Duration::ZERO;
     let first_window = model.bucket_for(n, options.min_window_frames);
     let (mut hypothesis, mut text) = attempt(first_window, &mut encoder_time, &mut decoder_time)?;
-    let guard = check_guards(&hypothesis, &text, options);
+    let guard = guards::check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);
     let mut runaway = false;
     if fallback && guard.is_some() && fallback_window > first_window {
         (hypothesis, text) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
         // Still a loop with the larger window: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), not text.
-        runaway = check_guards(&hypothesis, &text, options).is_some();
+        runaway = guards::check_guards(&hypothesis, &text, options).is_some();
     }
     let no_speech = runaway
         || !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
@@ -184,29 +242,4 @@ pub fn decode_segment(
         encoder_time,
         decoder_time,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{compression_ratio, ends_in_repeat};
-
-    #[test]
-    fn a_sentence_said_twice_is_a_repetition_but_a_short_echo_is_not() {
-        assert!(ends_in_repeat(&[9, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5]));
-        assert!(!ends_in_repeat(&[1, 2, 3, 4, 5, 6, 7, 8]));
-        assert!(!ends_in_repeat(&[7, 8, 9, 9, 9])); // "no, no, no": blocks shorter than MIN_REPEAT_TOKENS
-        assert!(!ends_in_repeat(&[]));
-    }
-
-    #[test]
-    fn repetition_compresses_far_better_than_a_sentence() {
-        let sentence =
-            "After the storm passed, the neighbours gathered in the street to clear the branches.";
-        assert!(
-            compression_ratio(sentence) < 2.0,
-            "{}",
-            compression_ratio(sentence)
-        );
-        assert!(compression_ratio(&"Turn off the lights. ".repeat(20)) > 2.4);
-    }
 }

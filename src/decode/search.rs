@@ -5,8 +5,9 @@
 //! `suppress` ids and every timestamp id at every step; `suppress_at_begin` at the first step; stop at end-of-text.
 //! Beam scores are summed log-probabilities; finished hypotheses are ranked by score / length (length penalty 1).
 
+use super::Decoder;
 use crate::error::Result;
-use crate::model::{AudioContext, KvCache, Model};
+use crate::model::{AudioContext, KvCache, Manifest};
 
 /// The result of searching one segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +46,8 @@ struct TokenRules {
 }
 
 impl TokenRules {
-    fn new(model: &Model) -> TokenRules {
-        let t = &model.manifest().tokens;
+    fn new(manifest: &Manifest) -> TokenRules {
+        let t = &manifest.tokens;
         TokenRules {
             suppress: t.suppress.iter().map(|&id| id as usize).collect(),
             suppress_at_begin: t.suppress_at_begin.iter().map(|&id| id as usize).collect(),
@@ -112,105 +113,33 @@ pub enum Prefix<'a> {
 
 /// Search one encoded segment. `beam_size` 1 is greedy; `max_tokens` caps the text tokens (prefix included).
 pub fn search(
-    model: &Model,
+    decoder: Decoder,
     audio: &AudioContext,
     beam_size: usize,
     max_tokens: usize,
     prefix: Prefix,
 ) -> Result<Hypothesis> {
-    let manifest = model.manifest();
-    let vocab = manifest.decoder.vocab_size;
+    let manifest = decoder.model.manifest();
     let eot = manifest.tokens.end_of_text;
-    let prompt = &manifest.tokens.prompt;
-    let max_tokens = max_tokens.min(manifest.decoder.max_positions - prompt.len());
+    let max_tokens = max_tokens.min(manifest.decoder.max_positions - manifest.tokens.prompt.len());
     let beam_size = beam_size.max(1);
-    let rules = TokenRules::new(model);
+    let rules = TokenRules::new(manifest);
     let prefix = match prefix {
         Prefix::None => &[][..],
         Prefix::Forced(p) => &p[..p.len().min(max_tokens)],
     };
-
-    // First step: the prompt and the prefix together. Row 0 gives the no-speech probability.
-    let fed: Vec<u32> = prompt.iter().chain(prefix).copied().collect();
-    let mut first = Beam {
-        tokens: prefix.to_vec(),
-        score: 0.0,
-        cache: KvCache::default(),
-        logits: Vec::new(),
-    };
-    let mut all_logits = Vec::with_capacity(fed.len() * vocab);
-    model.decode_step(audio, &fed, &mut first.cache, &mut all_logits)?;
-    let no_speech_prob = softmax_at(&all_logits[..vocab], manifest.tokens.no_speech as usize);
-    all_logits.drain(..(fed.len() - 1) * vocab);
-    first.logits = all_logits;
+    let (first, no_speech_prob) = first_step(decoder, audio, prefix)?;
     let mut decoder_calls = 1;
-
     let mut beams = vec![first];
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
     for step in prefix.len()..=max_tokens {
-        // Expand every live beam, collect candidates.
-        let mut candidates: Vec<(usize, u32, f32)> = Vec::new();
-        for (b, beam) in beams.iter_mut().enumerate() {
-            rules.apply(&mut beam.logits, step == 0);
-            log_softmax(&mut beam.logits);
-            for (token, logprob) in top_k(&beam.logits, beam_size + 1) {
-                candidates.push((b, token as u32, beam.score + logprob));
-            }
-        }
-        candidates.sort_by(|a, b| b.2.total_cmp(&a.2));
-        let mut chosen: Vec<(usize, u32, f32)> = Vec::new();
-        // Best first: an end-of-text finishes its hypothesis, anything else continues it, until beam_size
-        // hypotheses continue (openai-whisper's BeamSearchDecoder.update).
-        for (b, token, score) in candidates {
-            if token == eot {
-                if finished.len() < beam_size {
-                    finished.push((beams[b].tokens.clone(), score));
-                }
-            } else {
-                chosen.push((b, token, score));
-                if chosen.len() == beam_size {
-                    break;
-                }
-            }
-        }
+        let chosen = choose(&mut beams, &mut finished, &rules, step == 0, beam_size, eot);
         if finished.len() >= beam_size || chosen.is_empty() || step == max_tokens {
             break;
         }
-        // Children take their parent's cache: moved to the last child, copied for the others.
-        let mut remaining: Vec<usize> = vec![0; beams.len()];
-        for &(b, _, _) in &chosen {
-            remaining[b] += 1;
-        }
-        let mut parents: Vec<Option<Beam>> = beams.into_iter().map(Some).collect();
-        let mut next = Vec::with_capacity(chosen.len());
-        for (b, token, score) in chosen {
-            remaining[b] -= 1;
-            // The last child also takes the parent's logits buffer: a fresh 200 KB buffer per step costs page faults.
-            let (mut tokens, mut cache, mut logits) = match (remaining[b], parents[b].as_ref()) {
-                (0, _) => match parents[b].take() {
-                    Some(parent) => (parent.tokens, parent.cache, parent.logits),
-                    None => continue,
-                },
-                (_, Some(parent)) => (
-                    parent.tokens.clone(),
-                    parent.cache.try_clone()?,
-                    Vec::with_capacity(vocab),
-                ),
-                (_, None) => continue,
-            };
-            tokens.push(token);
-            model.decode_step(audio, &[token], &mut cache, &mut logits)?;
-            decoder_calls += 1;
-            next.push(Beam {
-                tokens,
-                score,
-                cache,
-                logits,
-            });
-        }
-        beams = next;
+        decoder_calls += chosen.len();
+        beams = extend(decoder, audio, beams, chosen)?;
     }
-
     let hit_token_cap = finished.is_empty();
     if hit_token_cap {
         finished.extend(beams.into_iter().map(|b| (b.tokens, b.score)));
@@ -227,6 +156,109 @@ pub fn search(
         hit_token_cap,
         decoder_calls,
     })
+}
+
+/// The first decoder call: the prompt and the prefix together. Row 0 gives the no-speech probability.
+fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<(Beam, f32)> {
+    let manifest = decoder.model.manifest();
+    let vocab = manifest.decoder.vocab_size;
+    let fed: Vec<u32> = manifest
+        .tokens
+        .prompt
+        .iter()
+        .chain(prefix)
+        .copied()
+        .collect();
+    let mut first = Beam {
+        tokens: prefix.to_vec(),
+        score: 0.0,
+        cache: KvCache::default(),
+        logits: Vec::new(),
+    };
+    let mut all_logits = Vec::with_capacity(fed.len() * vocab);
+    decoder.step(audio, &fed, &mut first.cache, &mut all_logits)?;
+    let no_speech_prob = softmax_at(&all_logits[..vocab], manifest.tokens.no_speech as usize);
+    all_logits.drain(..(fed.len() - 1) * vocab);
+    first.logits = all_logits;
+    Ok((first, no_speech_prob))
+}
+
+/// Score every live beam's next tokens; best first, an end-of-text finishes its hypothesis (into `finished`, up to
+/// `beam_size`), anything else continues it, until `beam_size` continue (openai-whisper's
+/// `BeamSearchDecoder.update`). Returns the continuations: (parent beam, token, score).
+fn choose(
+    beams: &mut [Beam],
+    finished: &mut Vec<(Vec<u32>, f32)>,
+    rules: &TokenRules,
+    first_step: bool,
+    beam_size: usize,
+    eot: u32,
+) -> Vec<(usize, u32, f32)> {
+    let mut candidates: Vec<(usize, u32, f32)> = Vec::new();
+    for (b, beam) in beams.iter_mut().enumerate() {
+        rules.apply(&mut beam.logits, first_step);
+        log_softmax(&mut beam.logits);
+        for (token, logprob) in top_k(&beam.logits, beam_size + 1) {
+            candidates.push((b, token as u32, beam.score + logprob));
+        }
+    }
+    candidates.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let mut chosen = Vec::new();
+    for (b, token, score) in candidates {
+        if token == eot {
+            if finished.len() < beam_size {
+                finished.push((beams[b].tokens.clone(), score));
+            }
+        } else {
+            chosen.push((b, token, score));
+            if chosen.len() == beam_size {
+                break;
+            }
+        }
+    }
+    chosen
+}
+
+/// Run one decoder step per continuation. Children take their parent's cache: moved to the last child, copied for
+/// the others.
+fn extend(
+    decoder: Decoder,
+    audio: &AudioContext,
+    beams: Vec<Beam>,
+    chosen: Vec<(usize, u32, f32)>,
+) -> Result<Vec<Beam>> {
+    let vocab = decoder.model.manifest().decoder.vocab_size;
+    let mut remaining: Vec<usize> = vec![0; beams.len()];
+    for &(b, _, _) in &chosen {
+        remaining[b] += 1;
+    }
+    let mut parents: Vec<Option<Beam>> = beams.into_iter().map(Some).collect();
+    let mut next = Vec::with_capacity(chosen.len());
+    for (b, token, score) in chosen {
+        remaining[b] -= 1;
+        // The last child also takes the parent's logits buffer: a fresh 200 KB buffer per step costs page faults.
+        let (mut tokens, mut cache, mut logits) = match (remaining[b], parents[b].as_ref()) {
+            (0, _) => match parents[b].take() {
+                Some(parent) => (parent.tokens, parent.cache, parent.logits),
+                None => continue,
+            },
+            (_, Some(parent)) => (
+                parent.tokens.clone(),
+                parent.cache.try_clone()?,
+                Vec::with_capacity(vocab),
+            ),
+            (_, None) => continue,
+        };
+        tokens.push(token);
+        decoder.step(audio, &[token], &mut cache, &mut logits)?;
+        next.push(Beam {
+            tokens,
+            score,
+            cache,
+            logits,
+        });
+    }
+    Ok(next)
 }
 
 #[cfg(test)]

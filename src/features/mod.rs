@@ -4,16 +4,18 @@
 //! window with reflect padding at the stream edges, power spectrum, Slaney mel filters, `log10(max(mel, floor))`,
 //! clamp against a causal peak tracker (no future frames), `(x + offset) / scale`, orthonormal DCT-II.
 
+mod energy;
 mod mel;
+mod spec;
 
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
+pub use energy::band_energy_weights;
 pub use mel::{dct_matrix, mel_filters, MelFilter};
-
-use crate::model::FrontendSpec;
+pub use spec::FrontendSpec;
 
 /// Streaming MFCC front-end. Feed samples with [`push`](MfccExtractor::push), end a stream with
 /// [`finish`](MfccExtractor::finish); frames come out through a callback, `coefficients()` values each.

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::features::FrontendSpec;
 
 /// The manifest format this build understands.
 pub const FORMAT_VERSION: u32 = 1;
@@ -33,56 +34,6 @@ pub struct Manifest {
     pub tokenizer: TokenizerSpec,
     /// SHA-256 (hex) of every file in the pack, by file name.
     pub checksums: BTreeMap<String, String>,
-}
-
-/// How audio becomes MFCC frames. See `models/export/frontend.py` for the reference implementation.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FrontendSpec {
-    /// Input sample rate.
-    pub sample_rate_hz: u32,
-    /// FFT size (= window length) in samples.
-    pub n_fft: usize,
-    /// Hop between frames in samples.
-    pub hop_samples: usize,
-    /// Window name; only `hann_periodic`.
-    pub window: String,
-    /// Frames are centred (half a window of padding before the first sample).
-    pub center: bool,
-    /// Padding mode at the stream edges; only `reflect`.
-    pub pad_mode: String,
-    /// `floor`: frames = samples / hop.
-    pub frames_per_samples: String,
-    /// Spectrum power; only 2.0.
-    pub power: f32,
-    /// Number of mel filters.
-    pub mel_bins: usize,
-    /// Mel scale; only `slaney`.
-    pub mel_scale: String,
-    /// Filter normalization; only `slaney`.
-    pub mel_norm: String,
-    /// Lowest filter edge.
-    pub mel_fmin_hz: f64,
-    /// Highest filter edge.
-    pub mel_fmax_hz: f64,
-    /// Floor before log10.
-    pub log_floor: f32,
-    /// Values below (reference - clamp_range_log10) are raised to it.
-    pub clamp_range_log10: f32,
-    /// Clamp reference rule; only `causal_peak`.
-    pub clamp_reference: String,
-    /// The peak tracker never goes below this (log10 mel power).
-    pub causal_peak_floor_log10: f32,
-    /// The peak tracker decays by this much per frame.
-    pub causal_release_per_frame: f32,
-    /// normalized = (x + norm_offset) / norm_scale.
-    pub norm_offset: f32,
-    /// See `norm_offset`.
-    pub norm_scale: f32,
-    /// DCT definition; only `dct2_ortho`.
-    pub dct: String,
-    /// Number of MFCC coefficients per frame (the encoder's input channels).
-    pub mfcc_coefficients: usize,
 }
 
 /// The encoder graph.
@@ -172,7 +123,7 @@ impl Manifest {
             _ => Error::io(&path, e),
         })?;
         let manifest: Manifest = toml::from_str(&text)
-            .map_err(|e| Error::pack(&path, crate::config::toml_error(&text, &e)))?;
+            .map_err(|e| Error::pack(&path, crate::error::toml_error(&text, &e)))?;
         manifest.validate(&path)?;
         for file in [
             &manifest.encoder.file,
@@ -193,51 +144,8 @@ impl Manifest {
                 self.format_version
             ));
         }
-        let f = &self.frontend;
-        let fixed = [
-            ("frontend.window", f.window.as_str(), "hann_periodic"),
-            ("frontend.pad_mode", &f.pad_mode, "reflect"),
-            (
-                "frontend.frames_per_samples",
-                &f.frames_per_samples,
-                "floor",
-            ),
-            ("frontend.mel_scale", &f.mel_scale, "slaney"),
-            ("frontend.mel_norm", &f.mel_norm, "slaney"),
-            (
-                "frontend.clamp_reference",
-                &f.clamp_reference,
-                "causal_peak",
-            ),
-            ("frontend.dct", &f.dct, "dct2_ortho"),
-        ];
-        for (field, value, supported) in fixed {
-            if value != supported {
-                return bad(format!(
-                    "{field} = {value:?} is not supported (only {supported:?})"
-                ));
-            }
-        }
-        if !f.center || f.power != 2.0 {
-            return bad("frontend.center must be true and frontend.power 2.0".into());
-        }
-        if f.n_fft < 2 || f.hop_samples == 0 || f.hop_samples > f.n_fft || f.mel_bins == 0 {
-            return bad(
-                "frontend n_fft, hop_samples and mel_bins must be positive with hop <= n_fft"
-                    .into(),
-            );
-        }
-        if f.mfcc_coefficients != f.mel_bins {
-            return bad("frontend.mfcc_coefficients must equal mel_bins (the DCT is folded into the encoder)".into());
-        }
-        if !(f.mel_fmin_hz >= 0.0
-            && f.mel_fmin_hz < f.mel_fmax_hz
-            && f.mel_fmax_hz <= f.sample_rate_hz as f64 / 2.0)
-        {
-            return bad(
-                "frontend mel_fmin_hz/mel_fmax_hz must satisfy 0 <= fmin < fmax <= sample_rate/2"
-                    .into(),
-            );
+        if let Err(reason) = self.frontend.validate() {
+            return bad(reason);
         }
         if self.encoder.bucket_frames == 0
             || !self

@@ -1,33 +1,33 @@
-//! A loaded model pack: manifest, ONNX Runtime sessions for the encoder and decoder, and the vocabulary.
+//! A loaded model pack: manifest and the ONNX Runtime sessions of the encoder and decoder. Immutable once loaded;
+//! no timings and no decoding state live here (those are per stream).
 
 mod manifest;
 mod runtime;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{DynValue, Tensor, TensorRef};
 
-pub use manifest::{
-    DecoderSpec, EncoderSpec, FrontendSpec, Manifest, TokenSpec, TokenizerSpec, FORMAT_VERSION,
-};
+pub use manifest::{DecoderSpec, EncoderSpec, Manifest, TokenSpec, TokenizerSpec, FORMAT_VERSION};
 pub use runtime::{
     default_install_dir, ensure_loaded as load_runtime, library_candidates, ORT_VERSION,
 };
 
-use crate::decode::Vocabulary;
-use crate::error::{Error, Result};
-use crate::timings::TimingRecorder;
+use serde::{Deserialize, Serialize};
 
-/// How ONNX Runtime runs the graphs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crate::error::{ConfigSource, Error, Result};
+
+/// How ONNX Runtime runs the graphs (the `[runtime]` table of a device profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct RuntimeOptions {
     /// Intra-op threads of the encoder session (spinning is always off: on small boards a spinning pool starves the
     /// audio thread).
-    pub intra_threads: usize,
+    pub threads: usize,
     /// Intra-op threads of the decoder session: its steps are small, and between them in live use a non-spinning
     /// pool falls asleep, so 1 thread answers faster (measured in the README).
     pub decoder_threads: usize,
@@ -36,9 +36,23 @@ pub struct RuntimeOptions {
 impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
-            intra_threads: 2,
+            threads: 2,
             decoder_threads: 1,
         }
+    }
+}
+
+impl RuntimeOptions {
+    /// Check the thread counts (1..=64); the error names the field.
+    pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
+        crate::error::check_range(origin, "runtime.threads", self.threads, 1, 64)?;
+        crate::error::check_range(
+            origin,
+            "runtime.decoder_threads",
+            self.decoder_threads,
+            1,
+            64,
+        )
     }
 }
 
@@ -49,9 +63,7 @@ pub struct Model {
     folder: PathBuf,
     encoder: Mutex<Session>,
     decoder: Mutex<Session>,
-    vocabulary: Vocabulary,
     load_time: Duration,
-    timings: Arc<TimingRecorder>,
 }
 
 impl std::fmt::Debug for Model {
@@ -135,7 +147,7 @@ impl Model {
         }
         let manifest = Manifest::load(&folder)?;
         let env = load_runtime()?;
-        let threads = options.intra_threads.max(1);
+        let threads = options.threads.max(1);
         let decoder_threads = options.decoder_threads.max(1);
         // The decoder first: its load-time transient (graph bytes + initializers + pre-packed copies) is the larger
         // and should not stack on an already resident encoder (measured: peak RSS 133 -> 131 MB).
@@ -163,15 +175,12 @@ impl Model {
             &manifest.decoder.inputs,
             &manifest.decoder.outputs,
         )?;
-        let vocabulary = Vocabulary::load(&folder.join(&manifest.tokenizer.file), &manifest)?;
         Ok(Model {
             manifest,
             folder,
             encoder: Mutex::new(encoder),
             decoder: Mutex::new(decoder),
-            vocabulary,
             load_time: started.elapsed(),
-            timings: Arc::default(),
         })
     }
 
@@ -183,24 +192,6 @@ impl Model {
     /// The pack folder.
     pub fn folder(&self) -> &Path {
         &self.folder
-    }
-
-    /// The detokenizer.
-    pub fn vocabulary(&self) -> &Vocabulary {
-        &self.vocabulary
-    }
-
-    /// Token ids to text (timed when [`Model::timings`] records).
-    pub fn detokenize(&self, ids: &[u32]) -> String {
-        let started = Instant::now();
-        let text = self.vocabulary.detokenize(ids);
-        self.timings.detokenize(started.elapsed());
-        text
-    }
-
-    /// The per-stage timing recorder (off until switched on; see [`crate::timings`]).
-    pub fn timings(&self) -> &Arc<TimingRecorder> {
-        &self.timings
     }
 
     /// Wall time `load_with` took (manifest, checksums, runtime and both sessions).
@@ -229,10 +220,13 @@ impl Model {
             || padded_frames > self.manifest.encoder.max_frames
             || !padded_frames.is_multiple_of(2)
         {
-            return Err(Error::InvalidAudio(format!(
-                "encoder input of {padded_frames} frames: must be even and in 2..={}",
-                self.manifest.encoder.max_frames
-            )));
+            return Err(Error::inference(
+                "encoder",
+                format!(
+                    "an input of {padded_frames} frames: must be even and in 2..={}",
+                    self.manifest.encoder.max_frames
+                ),
+            ));
         }
         let n = (frames.len() / coeffs).min(padded_frames);
         // The graph takes [1, coefficients, frames] (channel-major); frames arrive frame-major.
@@ -249,11 +243,9 @@ impl Model {
             .encoder
             .lock()
             .map_err(|_| Error::inference("encoder", "session lock poisoned"))?;
-        let started = Instant::now();
         let mut outputs = session
             .run(ort::inputs![self.manifest.encoder.input.as_str() => tensor])
             .map_err(|e| Error::inference("encoder", e))?;
-        self.timings.encoder(padded_frames, started.elapsed());
         let mut take = |name: &str| -> Result<Tensor<f32>> {
             let value = outputs
                 .remove(name)
@@ -311,7 +303,6 @@ impl Model {
             .decoder
             .lock()
             .map_err(|_| Error::inference("decoder", "session lock poisoned"))?;
-        let started = Instant::now();
         let mut outputs = session
             .run(ort::inputs![
                 names[0].as_str() => token_tensor,
@@ -321,7 +312,6 @@ impl Model {
                 names[4].as_str() => &audio.cross_v,
             ])
             .map_err(|e| Error::inference("decoder", e))?;
-        self.timings.decoder_call(started.elapsed());
         {
             let (_, data) = outputs[spec.outputs[0].as_str()]
                 .try_extract_tensor::<f32>()
@@ -360,6 +350,11 @@ fn open_session(
         .with_intra_op_spinning(false)
         .map_err(|e| wrap(e.into()))?
         .with_inter_op_spinning(false)
+        .map_err(|e| wrap(e.into()))?
+        // On x86-64 without VNNI (AVX2, AVX-512F), ONNX Runtime's u8s8 int8 MatMul sums pairs of products into
+        // saturating 16-bit lanes; this switch makes it convert the int8 weights so no sum overflows (no effect
+        // with VNNI or on ARM). Measured on an AVX2 machine: see README "Measured numbers".
+        .with_config_entry("session.x64quantprecision", "1")
         .map_err(|e| wrap(e.into()))?
         .commit_from_file(path)
         .map_err(wrap)

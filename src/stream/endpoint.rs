@@ -17,6 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{check_range, ConfigSource, Result};
+
 /// Endpoint rules (the `[endpoint]` table of a device profile). Durations in milliseconds of audio.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -33,7 +35,7 @@ pub struct EndpointConfig {
     pub onset_speech_fraction: f32,
     /// Audio kept before the detected onset.
     pub pre_roll_ms: u32,
-    /// Rule 2: silence after speech that closes a segment.
+    /// Rule 1: silence after speech that closes a segment.
     pub trailing_silence_ms: u32,
     /// Silence kept after the last speech frame.
     pub post_roll_ms: u32,
@@ -60,6 +62,67 @@ impl Default for EndpointConfig {
             split_search_ms: 3_000,
             no_text_timeout_ms: 3_000,
         }
+    }
+}
+
+impl EndpointConfig {
+    /// Check every field's range; the error names the field.
+    pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
+        let check =
+            |field: &str, value: u32, lo: u32, hi: u32| check_range(origin, field, value, lo, hi);
+        check_range(
+            origin,
+            "endpoint.speech_threshold_db",
+            self.speech_threshold_db,
+            0.5,
+            60.0,
+        )?;
+        check_range(
+            origin,
+            "endpoint.noise_floor_rise_db_per_s",
+            self.noise_floor_rise_db_per_s,
+            0.1,
+            100.0,
+        )?;
+        check("endpoint.min_speech_ms", self.min_speech_ms, 10, 2_000)?;
+        check_range(
+            origin,
+            "endpoint.onset_speech_fraction",
+            self.onset_speech_fraction,
+            0.1,
+            1.0,
+        )?;
+        check("endpoint.pre_roll_ms", self.pre_roll_ms, 0, 2_000)?;
+        check(
+            "endpoint.trailing_silence_ms",
+            self.trailing_silence_ms,
+            100,
+            10_000,
+        )?;
+        check(
+            "endpoint.post_roll_ms",
+            self.post_roll_ms,
+            0,
+            self.trailing_silence_ms,
+        )?;
+        check(
+            "endpoint.max_segment_ms",
+            self.max_segment_ms,
+            1_000,
+            28_000,
+        )?;
+        check(
+            "endpoint.split_search_ms",
+            self.split_search_ms,
+            0,
+            self.max_segment_ms,
+        )?;
+        check(
+            "endpoint.no_text_timeout_ms",
+            self.no_text_timeout_ms,
+            500,
+            60_000,
+        )
     }
 }
 
@@ -114,6 +177,7 @@ pub struct Endpointer {
     post_roll: u64,
     max_len: u64,
     split_search: u64,
+    no_text_timeout: u64,
     floor: f32,
     frame: u64,
     recent: Vec<bool>,
@@ -137,6 +201,7 @@ impl Endpointer {
             post_roll: frames(config.post_roll_ms),
             max_len: frames(config.max_segment_ms),
             split_search: frames(config.split_search_ms),
+            no_text_timeout: frames(config.no_text_timeout_ms),
             floor: f32::INFINITY,
             frame: 0,
             recent: vec![false; window as usize],
@@ -170,6 +235,7 @@ impl Endpointer {
     }
 
     /// Index of the next frame.
+    #[cfg(test)]
     pub fn frames_seen(&self) -> u64 {
         self.frame
     }
@@ -196,9 +262,15 @@ impl Endpointer {
         closed
     }
 
-    /// Rule 2: drop the open segment (its decodes found no text); the next speech opens a new one.
-    pub fn abandon(&mut self) -> Option<Segment> {
-        let open = self.open.take()?;
+    /// Rule 2: the open segment's partial decodes found no text in any of its audio up to frame `decoded_to`; once
+    /// that covers `no_text_timeout_ms`, the segment is dropped (returned with [`EndpointRule::NoText`]) and the
+    /// next speech opens a new one.
+    pub fn no_text(&mut self, decoded_to: u64) -> Option<Segment> {
+        let open = self.open?;
+        if decoded_to.saturating_sub(open.start) < self.no_text_timeout {
+            return None;
+        }
+        self.open = None;
         Some(Segment {
             start: open.start,
             end: self.frame,
@@ -320,7 +392,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_closes_the_open_segment_and_abandon_drops_one() {
+    fn a_gap_closes_the_open_segment_and_rule_2_drops_one() {
         let mut e = Endpointer::new(&EndpointConfig::default(), 10.0);
         let mut closed = Vec::new();
         for i in 0..200 {
@@ -333,7 +405,8 @@ mod tests {
         for _ in 0..50 {
             closed.extend(e.push(-1.0));
         }
-        let dropped = e.abandon().unwrap();
+        assert!(e.no_text(e.open_segment_start().unwrap() + 1).is_none()); // too soon for rule 2
+        let dropped = e.no_text(e.frames_seen() + 300).unwrap();
         assert_eq!(dropped.rule, EndpointRule::NoText);
         assert!(e.open_segment_start().is_none());
     }

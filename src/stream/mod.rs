@@ -1,7 +1,7 @@
 //! The recognizer: a shared, immutable [`Recognizer`] and per-stream [`Stream`] state. Frames go in
-//! ([`Stream::accept_frame`] from the capture ring, or [`Stream::accept_samples`]); the endpointer closes segments;
-//! [`Recognizer::poll`] decodes, emits [`TranscriptEvent`]s and measures their latency. File transcription, live
-//! listening and the benchmark all run through this path.
+//! ([`Stream::accept_frame`], from the capture ring); the endpointer closes segments; [`Recognizer::poll`] decodes,
+//! emits [`TranscriptEvent`]s and measures their latency. File transcription ([`transcribe_file`]), live listening
+//! ([`run_recognizer`]) and the benchmark all run through the capture side, the ring and this path.
 //!
 //! Partial results: while a segment is open, it is re-decoded every `partial_interval_ms` of new audio. Text that two
 //! consecutive decodes agree on (their common token prefix, cut to whole words) is committed: it only grows and later
@@ -14,7 +14,11 @@
 //! when rule 1 closes the segment with exactly those frames. Same function, same frames: the same final, ready at
 //! the endpoint.
 
+mod agreement;
 mod endpoint;
+mod events;
+mod file;
+mod live;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -23,13 +27,17 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment};
+pub use events::{AudioLost, Endpoint, Partial, Transcript, TranscriptEvent};
+pub use file::{transcribe_file, FileFailure, FileTranscript};
+pub use live::{run_recognizer, LiveStats};
 
-use crate::audio::FrontEnd;
-use crate::decode::{decode_segment, DecodeOptions, Guard, Prefix, SegmentDecode};
-use crate::error::{Error, Result};
-use crate::features::{dct_matrix, mel_filters, MelFilter};
-use crate::model::{FrontendSpec, Model};
+use crate::decode::{decode_segment, DecodeOptions, Decoder, Prefix, SegmentDecode, Vocabulary};
+use crate::error::{check_range, ConfigSource, Error, Result};
+use crate::features::band_energy_weights;
+use crate::model::Model;
 use crate::ring::Frame;
+use crate::timings::TimingRecorder;
+use agreement::Agreement;
 
 /// Partial-result settings (the `[partials]` table of a device profile).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +61,27 @@ impl Default for PartialConfig {
     }
 }
 
+impl PartialConfig {
+    /// Check every field's range; the error names the field.
+    pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
+        check_range(origin, "partials.interval_ms", self.interval_ms, 0, 10_000)?;
+        check_range(
+            origin,
+            "partials.first_interval_ms",
+            self.first_interval_ms,
+            10,
+            10_000,
+        )?;
+        check_range(
+            origin,
+            "partials.min_speech_ms",
+            self.min_speech_ms,
+            0,
+            10_000,
+        )
+    }
+}
+
 /// What a recognizer does with the model (from a device profile's `[decode]`, `[endpoint]`, `[partials]` tables).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecognizerConfig {
@@ -64,120 +93,20 @@ pub struct RecognizerConfig {
     pub partials: PartialConfig,
 }
 
-fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64() * 1000.0)
-}
-
-fn serialize_opt_ms<S: serde::Serializer>(
-    d: &Option<Duration>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => s.serialize_some(&(d.as_secs_f64() * 1000.0)),
-        None => s.serialize_none(),
+impl RecognizerConfig {
+    /// Check every field's range; the error names the field.
+    pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
+        self.decode.validate(origin)?;
+        self.endpoint.validate(origin)?;
+        self.partials.validate(origin)
     }
 }
 
-/// The final transcript of one segment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Transcript {
-    /// The text (never empty in an event).
-    pub text: String,
-    /// Segment start in seconds of stream audio.
-    pub start_s: f64,
-    /// Segment end in seconds of stream audio.
-    pub end_s: f64,
-    /// Text token ids.
-    pub tokens: Vec<u32>,
-    /// No-speech probability of the segment.
-    pub no_speech_prob: f32,
-    /// Mean token log-probability.
-    pub avg_logprob: f32,
-    /// The guard that sent this segment to the fallback window, if any.
-    pub guard: Option<Guard>,
-    /// True when even the final decode stopped at the token cap (its text is then truncated).
-    pub token_cap_reached: bool,
-    /// Encoder wall time for this segment.
-    #[serde(serialize_with = "serialize_ms")]
-    pub encoder_time: Duration,
-    /// Decoder (search) wall time for this segment.
-    #[serde(serialize_with = "serialize_ms")]
-    pub decoder_time: Duration,
-    /// Decoder calls the final decode made (beam search makes several per token).
-    pub decoder_calls: usize,
-    /// Wall time from the capture of the last speech frame to the endpoint decision (the silence rule 1 waits for,
-    /// plus any queueing). `None` when frames carried no capture times.
-    #[serde(serialize_with = "serialize_opt_ms")]
-    pub endpoint_wait: Option<Duration>,
-    /// Wall time from the endpoint decision to this event: the compute after the endpoint.
-    #[serde(serialize_with = "serialize_ms")]
-    pub compute_after_endpoint: Duration,
-}
-
-/// A partial result for the open segment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Partial {
-    /// Stable text: within a segment it only grows, and the final starts with it.
-    pub committed: String,
-    /// The rest of the latest hypothesis (may change).
-    pub tentative: String,
-    /// Segment start in seconds of stream audio.
-    pub start_s: f64,
-    /// Audio decoded so far, up to this second of the stream.
-    pub end_s: f64,
-    /// Wall time from the capture of the segment's first speech frame to this event (set on the segment's first
-    /// partial with text only).
-    #[serde(serialize_with = "serialize_opt_ms")]
-    pub first_partial_latency: Option<Duration>,
-    /// Encoder + decoder wall time of this partial decode.
-    #[serde(serialize_with = "serialize_ms")]
-    pub compute: Duration,
-}
-
-/// A segment boundary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Endpoint {
-    /// Why the segment closed.
-    pub rule: EndpointRule,
-    /// Segment start in seconds of stream audio.
-    pub start_s: f64,
-    /// Segment end in seconds of stream audio.
-    pub end_s: f64,
-    /// Frames lost to ring overruns so far in this stream.
-    pub lost_frames: u64,
-}
-
-/// Audio that never reached the recognizer (the overload policy dropped it, see [`crate::ring`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AudioLost {
-    /// Start of the lost audio in seconds of stream audio.
-    pub start_s: f64,
-    /// End of the lost audio.
-    pub end_s: f64,
-    /// Frames lost so far in this stream, this gap included.
-    pub lost_frames: u64,
-}
-
-/// What the recognizer reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum TranscriptEvent {
-    /// The open segment's current text.
-    Partial(Partial),
-    /// A segment ended and was transcribed (always followed by its `Endpoint`).
-    Final(Transcript),
-    /// A segment ended (after its `Final`, if it had text).
-    Endpoint(Endpoint),
-    /// A stretch of audio was lost; reported as soon as the gap is seen (a segment open at the gap is closed there
-    /// with [`EndpointRule::Gap`]).
-    AudioLost(AudioLost),
-}
-
-/// The shared recognizer: model plus configuration. Cheap to clone, `Send + Sync`.
+/// The shared recognizer: model, detokenizer and configuration. Cheap to clone, `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Recognizer {
     model: Arc<Model>,
+    vocabulary: Arc<Vocabulary>,
     config: RecognizerConfig,
 }
 
@@ -188,49 +117,70 @@ struct Closed {
     decided_at: Instant,
 }
 
-/// Partial-decoding state of the open segment.
-#[derive(Debug, Default)]
-struct OpenState {
-    start: u64,
-    committed: Vec<u32>,
-    previous: Vec<u32>,
-    decoded_to: u64,
-    any_text: bool,
-    first_partial_sent: bool,
-}
-
 /// All mutable state of one audio stream.
 #[derive(Debug)]
 pub struct Stream {
     coefficients: usize,
     frame_s: f64,
     epoch: Instant,
-    frames: Vec<f32>,   // frames from `buffer_start` on, frame-major
-    captured: Vec<u64>, // capture time (ns since epoch) of each buffered frame; u64::MAX = unknown
-    buffer_start: u64,  // absolute index of frames[0]
-    next_frame: u64,    // absolute index of the next frame
+    frames: Vec<f32>,           // frames from `buffer_start` on, frame-major
+    captured: Vec<Option<u64>>, // capture time (ns since epoch) of each buffered frame; None for lost audio
+    buffer_start: u64,          // absolute index of frames[0]
+    next_frame: u64,            // absolute index of the next frame
     endpointer: Endpointer,
     closed: VecDeque<Closed>,
-    open: Option<OpenState>,
+    open: Option<Agreement>,
     pending: VecDeque<TranscriptEvent>,
     speculative: Option<(u64, u64, SegmentDecode)>, // (start, end, decode) of the expected final
-    front_end: Option<FrontEnd>,
     energy_weights: Vec<f32>,
     energy_offset: (f32, f32),
     lost_frames: u64,
     finished: bool,
+    timings: Arc<TimingRecorder>,
 }
 
 impl Recognizer {
     /// A recognizer over a loaded model.
+    /// A recognizer over a loaded model: reads the pack's vocabulary and checks `config` (errors name
+    /// [`ConfigSource::BuiltIn`]; a profile was already checked against its file when it loaded).
     pub fn new(model: Arc<Model>, config: RecognizerConfig) -> Result<Recognizer> {
-        if config.decode.beam_size == 0 || config.decode.beam_size > 16 {
-            return Err(Error::Config {
-                path: "<recognizer>".into(),
-                reason: "decode.beam_size must be 1..=16".into(),
-            });
+        config.validate(&ConfigSource::BuiltIn)?;
+        let manifest = model.manifest();
+        let vocabulary =
+            Vocabulary::load(&model.folder().join(&manifest.tokenizer.file), manifest)?;
+        Ok(Recognizer {
+            model,
+            vocabulary: Arc::new(vocabulary),
+            config,
+        })
+    }
+
+    /// The detokenizer.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// Decode MFCC frames (frame-major) as one segment, as a final is decoded, timed into `timings`.
+    pub fn decode_frames(&self, frames: &[f32], timings: &TimingRecorder) -> Result<SegmentDecode> {
+        let fe = &self.model.manifest().frontend;
+        let seconds = (frames.len() / fe.mfcc_coefficients * fe.hop_samples) as f32
+            / fe.sample_rate_hz as f32;
+        decode_segment(
+            self.decoder(timings),
+            frames,
+            seconds,
+            &self.config.decode,
+            Prefix::None,
+            true,
+        )
+    }
+
+    fn decoder<'a>(&'a self, timings: &'a TimingRecorder) -> Decoder<'a> {
+        Decoder {
+            model: &self.model,
+            vocabulary: &self.vocabulary,
+            timings,
         }
-        Ok(Recognizer { model, config })
     }
 
     /// The model.
@@ -260,11 +210,11 @@ impl Recognizer {
             open: None,
             pending: VecDeque::new(),
             speculative: None,
-            front_end: None,
             energy_weights: band_energy_weights(fe, self.config.endpoint.speech_band_hz),
             energy_offset: (fe.norm_scale, fe.norm_offset),
             lost_frames: 0,
             finished: false,
+            timings: Arc::default(),
         }
     }
 
@@ -303,7 +253,7 @@ impl Recognizer {
     fn decode_final(&self, stream: &Stream, start: u64, end: u64) -> Result<SegmentDecode> {
         let seconds = (end - start) as f64 * stream.frame_s;
         decode_segment(
-            &self.model,
+            self.decoder(&stream.timings),
             stream.segment_frames(start, end),
             seconds as f32,
             &self.config.decode,
@@ -388,56 +338,28 @@ impl Recognizer {
         let Some(start) = stream.endpointer.open_segment_start() else {
             return Ok(());
         };
-        if stream.open.as_ref().is_none_or(|s| s.start != start) {
-            stream.open = Some(OpenState {
-                start,
-                decoded_to: start,
-                ..OpenState::default()
-            });
-        }
         let end = stream.next_frame;
-        let seconds = (end - start) as f64 * stream.frame_s;
-        let Some(state) = stream.open.as_ref() else {
-            return Ok(());
+        let state = match stream.open.take() {
+            Some(state) if state.start == start => state,
+            _ => Agreement::new(start),
         };
-        let committed = state.committed.clone();
         let decoded = decode_segment(
-            &self.model,
+            self.decoder(&stream.timings),
             stream.segment_frames(start, end),
-            seconds as f32,
+            ((end - start) as f64 * stream.frame_s) as f32,
             &self.config.decode,
-            Prefix::Forced(&committed),
+            Prefix::Forced(state.committed()),
             false,
-        )?;
-        let compute = decoded.encoder_time + decoded.decoder_time;
-        if decoded.guard.is_some() {
-            // A runaway on partial audio: skip this partial (the next one or the final will do).
-            if let Some(state) = stream.open.as_mut() {
-                state.decoded_to = end;
-            }
-            return Ok(());
-        }
-        let tokens = if decoded.text.is_empty() {
-            Vec::new()
-        } else {
-            decoded.hypothesis.tokens
-        };
-        let onset_captured = stream
-            .endpointer
-            .open_segment_onset()
-            .and_then(|o| stream.captured_at(o));
-        let timeout =
-            (f64::from(self.config.endpoint.no_text_timeout_ms) / 1000.0 / stream.frame_s) as u64;
-        let model = &self.model;
-        let vocabulary = model.vocabulary();
-        let Some(state) = stream.open.as_mut() else {
-            return Ok(());
-        };
+        );
+        let state = stream.open.insert(state);
         state.decoded_to = end;
-        if tokens.is_empty() {
-            // Rule 2: nothing decoded for too long: drop the segment.
-            if !state.any_text && end - start >= timeout {
-                if let Some(segment) = stream.endpointer.abandon() {
+        let decoded = decoded?;
+        if decoded.guard.is_some() {
+            return Ok(()); // a runaway on partial audio: skip this partial (the next one or the final will do)
+        }
+        if decoded.text.is_empty() {
+            if !state.any_text {
+                if let Some(segment) = stream.endpointer.no_text(end) {
                     stream.closed.push_back(Closed {
                         segment,
                         decided_at: Instant::now(),
@@ -447,83 +369,32 @@ impl Recognizer {
             return Ok(());
         }
         state.any_text = true;
-        // Local agreement: commit the common prefix of this decode and the previous one, cut back to a word boundary
-        // of this decode, and never into the previous decode's last word (its audio ended inside it).
-        let agreed = tokens
-            .iter()
-            .zip(&state.previous)
-            .take_while(|(a, b)| a == b)
-            .count();
-        let previous_last_word = state
-            .previous
-            .iter()
-            .rposition(|&t| vocabulary.starts_word(t))
-            .unwrap_or(0);
-        let mut commit = agreed.min(previous_last_word);
-        while commit > state.committed.len()
-            && !tokens
-                .get(commit)
-                .is_some_and(|&t| vocabulary.starts_word(t))
-        {
-            commit -= 1;
-        }
-        if commit > state.committed.len() {
-            state.committed = tokens[..commit].to_vec();
-        }
-        state.previous = tokens.clone();
-        let committed_len = state.committed.len();
-        let first_partial_latency = if state.first_partial_sent {
+        let tokens = decoded.hypothesis.tokens;
+        let committed = state.update(&tokens, &self.vocabulary);
+        let first_partial_latency = if std::mem::replace(&mut state.first_partial_sent, true) {
             None
         } else {
-            state.first_partial_sent = true;
-            onset_captured.map(|t| t.elapsed())
+            stream
+                .endpointer
+                .open_segment_onset()
+                .and_then(|o| stream.captured_at(o))
+                .map(|t| t.elapsed())
         };
-        stream.pending.push_back(TranscriptEvent::Partial(Partial {
-            committed: model
-                .detokenize(&tokens[..committed_len])
+        let decoder = self.decoder(&stream.timings);
+        let event = TranscriptEvent::Partial(Partial {
+            committed: decoder
+                .detokenize(&tokens[..committed])
                 .trim_start()
                 .to_string(),
-            tentative: model.detokenize(&tokens[committed_len..]),
+            tentative: decoder.detokenize(&tokens[committed..]),
             start_s: start as f64 * stream.frame_s,
             end_s: end as f64 * stream.frame_s,
             first_partial_latency,
-            compute,
-        }));
+            compute: decoded.encoder_time + decoded.decoder_time,
+        });
+        stream.pending.push_back(event);
         Ok(())
     }
-}
-
-/// Weights w with `w . mfcc` = mean normalized log-mel over the mel filters whose centres lie in `band_hz`
-/// (mfcc = C logmel with C orthonormal, so logmel = C^T mfcc; w_k = mean over band bins j of C[k, j]).
-fn band_energy_weights(fe: &FrontendSpec, band_hz: [f32; 2]) -> Vec<f32> {
-    let n = fe.mel_bins;
-    let filters = mel_filters(
-        f64::from(fe.sample_rate_hz),
-        fe.n_fft,
-        n,
-        fe.mel_fmin_hz,
-        fe.mel_fmax_hz,
-    );
-    let bin_hz = f64::from(fe.sample_rate_hz) / fe.n_fft as f64;
-    let centre = |f: &MelFilter| {
-        let peak = f
-            .weights
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(i, _)| i);
-        ((f.start_bin + peak) as f64 * bin_hz) as f32
-    };
-    let mut band: Vec<usize> = (0..n)
-        .filter(|&j| (band_hz[0]..=band_hz[1]).contains(&centre(&filters[j])))
-        .collect();
-    if band.is_empty() {
-        band = (0..n).collect();
-    }
-    let dct = dct_matrix(n);
-    (0..fe.mfcc_coefficients)
-        .map(|k| band.iter().map(|&j| dct[k * n + j]).sum::<f32>() / band.len() as f32)
-        .collect()
 }
 
 impl Stream {
@@ -537,11 +408,10 @@ impl Stream {
     pub fn accept_frame(&mut self, frame: &Frame) -> Result<()> {
         self.check_open()?;
         if frame.values().len() != self.coefficients {
-            return Err(Error::InvalidAudio(format!(
-                "frame of {} values, the model takes {}",
-                frame.values().len(),
-                self.coefficients
-            )));
+            return Err(Error::FrameSize {
+                got: frame.values().len(),
+                expected: self.coefficients,
+            });
         }
         if self.next_frame < frame.index {
             let start_s = self.audio_seconds();
@@ -555,7 +425,7 @@ impl Stream {
                     lost_frames: self.lost_frames,
                 }));
         }
-        self.push_frame(frame.values(), frame.captured_ns);
+        self.push_frame(frame.values(), Some(frame.captured_ns));
         Ok(())
     }
 
@@ -563,46 +433,22 @@ impl Stream {
     pub fn accept_frames(&mut self, frames: &[f32]) -> Result<()> {
         self.check_open()?;
         if !frames.len().is_multiple_of(self.coefficients) {
-            return Err(Error::InvalidAudio(format!(
-                "{} values is not a whole number of {}-value frames",
-                frames.len(),
-                self.coefficients
-            )));
+            return Err(Error::FrameSize {
+                got: frames.len() % self.coefficients,
+                expected: self.coefficients,
+            });
         }
-        let now = self.now_ns();
+        let now = Some(self.now_ns());
         for frame in frames.chunks_exact(self.coefficients) {
             self.push_frame(frame, now);
         }
         Ok(())
     }
 
-    /// Add mono samples at `rate_hz`, captured now (resampled and turned into frames here; the allocation-free
-    /// capture-side path for live audio is [`crate::audio::CaptureSide`] feeding a ring).
-    pub fn accept_samples(&mut self, samples: &[f32], rate_hz: u32, model: &Model) -> Result<()> {
-        self.check_open()?;
-        let mut front_end = match self.front_end.take() {
-            Some(fe) if fe.input_rate_hz() == rate_hz => fe,
-            Some(_) => {
-                return Err(Error::InvalidAudio(
-                    "the sample rate changed within a stream".into(),
-                ))
-            }
-            None => FrontEnd::new(&model.manifest().frontend, rate_hz)?,
-        };
-        let now = self.now_ns();
-        let result = front_end.push(samples, |frame| self.push_frame(frame, now));
-        self.front_end = Some(front_end);
-        result
-    }
-
-    /// No more input: flush the front-end (if samples were given) and close the open segment.
+    /// No more input: close the open segment.
     pub fn input_finished(&mut self) -> Result<()> {
         if self.finished {
             return Ok(());
-        }
-        if let Some(mut front_end) = self.front_end.take() {
-            let now = self.now_ns();
-            front_end.finish(|frame| self.push_frame(frame, now))?;
         }
         self.finished = true;
         if let Some(segment) = self.endpointer.finish() {
@@ -629,26 +475,30 @@ impl Stream {
         self.finished && self.closed.is_empty() && self.pending.is_empty()
     }
 
+    /// This stream's per-stage timing recorder (off until switched on; the benchmark shares it with its replay
+    /// thread for the capture-side times).
+    pub fn timings(&self) -> &Arc<TimingRecorder> {
+        &self.timings
+    }
+
     fn check_open(&self) -> Result<()> {
         if self.finished {
-            return Err(Error::InvalidAudio(
-                "input after input_finished(): create a new stream".into(),
-            ));
+            return Err(Error::StreamFinished);
         }
         Ok(())
     }
 
     fn now_ns(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX - 1)
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     fn captured_at(&self, frame: u64) -> Option<Instant> {
         let i = usize::try_from(frame.checked_sub(self.buffer_start)?).ok()?;
-        let ns = *self.captured.get(i)?;
-        (ns != u64::MAX).then(|| self.epoch + Duration::from_nanos(ns))
+        let ns = (*self.captured.get(i)?)?;
+        Some(self.epoch + Duration::from_nanos(ns))
     }
 
-    fn push_frame(&mut self, frame: &[f32], captured_ns: u64) {
+    fn push_frame(&mut self, frame: &[f32], captured_ns: Option<u64>) {
         let (scale, offset) = self.energy_offset;
         let mean: f32 = frame
             .iter()
@@ -670,7 +520,7 @@ impl Stream {
     fn push_lost_frame(&mut self) {
         self.frames
             .extend(std::iter::repeat_n(0.0, self.coefficients));
-        self.captured.push(u64::MAX);
+        self.captured.push(None);
         self.next_frame += 1;
         self.lost_frames += 1;
         if let Some(segment) = self.endpointer.push_lost() {

@@ -146,15 +146,27 @@ pub fn corpus() -> Vec<Clip> {
         .collect()
 }
 
-/// Run mono samples through a fresh stream of `recognizer` in blocks, collecting every final transcript.
+/// Run mono samples through the capture side, a ring and a fresh stream of `recognizer` in blocks, collecting every
+/// final transcript.
 pub fn recognize(
     recognizer: &earshot::Recognizer,
     samples: &[f32],
     rate: u32,
 ) -> Vec<earshot::Transcript> {
     let mut stream = recognizer.create_stream();
+    let (producer, mut consumer) = earshot::ring::frame_ring(1000);
+    let mut capture = earshot::audio::CaptureSide::new(
+        &recognizer.model().manifest().frontend,
+        rate,
+        1,
+        producer,
+    )
+    .unwrap();
     let mut out = Vec::new();
-    let drain = |stream: &mut earshot::Stream, out: &mut Vec<earshot::Transcript>| {
+    let mut drain = |stream: &mut earshot::Stream, out: &mut Vec<earshot::Transcript>| {
+        while let Some(frame) = consumer.pop() {
+            stream.accept_frame(&frame).unwrap();
+        }
         while let Some(event) = recognizer.poll(stream).unwrap() {
             if let earshot::TranscriptEvent::Final(t) = event {
                 out.push(t)
@@ -162,11 +174,11 @@ pub fn recognize(
         }
     };
     for block in samples.chunks(4000) {
-        stream
-            .accept_samples(block, rate, recognizer.model())
-            .unwrap();
+        capture.push_f32(block, 0);
         drain(&mut stream, &mut out);
     }
+    capture.finish(0);
+    drain(&mut stream, &mut out);
     stream.input_finished().unwrap();
     drain(&mut stream, &mut out);
     out

@@ -1,6 +1,6 @@
 //! The whole engine (front-end, endpointer, decoder, guards, no-speech gate) on the project corpus.
 
-use earshot::wer::WerCounter;
+use earshot::bench::wer::WerCounter;
 
 use crate::common::{corpus, joined, pack_report, read_wav_mono, recognize, recognizer, speech};
 

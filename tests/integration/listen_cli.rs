@@ -338,3 +338,21 @@ fn a_microphone_unplugged_mid_stream_flushes_what_was_heard_and_exits_7() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn listen_json_into_a_closed_pipe_exits_0_like_head_expects() {
+    // `earshot listen --json | head -1`: the reader goes away; the broken pipe ends the run quietly with exit 0.
+    let mut child = earshot()
+        .args(["listen", "--replay"])
+        .arg(speech("long02.wav"))
+        .args(["--fast", "--json", "-q"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // close the read end before the first event
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}

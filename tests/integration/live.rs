@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use earshot::audio::{spawn_wav_replay, CaptureSide, Pacing, WavSource};
-use earshot::live::run_recognizer;
+use earshot::bench::wer::WerCounter;
 use earshot::ring::frame_ring;
-use earshot::wer::WerCounter;
+use earshot::run_recognizer;
 use earshot::{Recognizer, TranscriptEvent};
 use proptest::prelude::*;
 
@@ -133,8 +133,8 @@ fn long_form_live_finals_neither_repeat_nor_drop_words_at_boundaries() {
     let finals = finals(&events);
     for pair in finals.windows(2) {
         let (a, b) = (
-            earshot::wer::normalize(&pair[0].text),
-            earshot::wer::normalize(&pair[1].text),
+            earshot::bench::wer::normalize(&pair[0].text),
+            earshot::bench::wer::normalize(&pair[1].text),
         );
         if a.len() >= 3 && b.len() >= 3 {
             assert_ne!(

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use super::{Recognizer, Stream, TranscriptEvent};
 use crate::error::Result;
 use crate::ring::FrameConsumer;
-use crate::stream::{Recognizer, Stream, TranscriptEvent};
 
 /// Counters of one live run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub fn run_recognizer(
     mut on_event: impl FnMut(TranscriptEvent),
 ) -> Result<LiveStats> {
     let mut stats = LiveStats::default();
-    let timings = recognizer.model().timings();
+    let timings = stream.timings().clone();
     loop {
         // The end flag is read before draining: the producer sets it after its last push, so once it is seen, one
         // more drain gets every frame.

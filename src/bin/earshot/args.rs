@@ -1,0 +1,210 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use earshot::sink::Format;
+
+#[derive(Parser)]
+#[command(
+    name = "earshot",
+    version,
+    about = "Embedded streaming speech-to-text (Whisper tiny.en, int8, ONNX Runtime)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Transcribe WAV files (any rate 8-192 kHz, 1-8 channels, 16/24/32-bit int or 32-bit float).
+    Transcribe(TranscribeArgs),
+    /// Transcribe live: a microphone, raw PCM on stdin, or a WAV file replayed through the live path.
+    Listen(ListenArgs),
+    /// Measure latency and throughput: a corpus through the live path, every stage timed.
+    Bench(BenchArgs),
+    /// List the audio input devices.
+    Devices,
+    /// List the device profiles in firmware-configs/.
+    Profiles,
+}
+
+#[derive(clap::Args)]
+pub struct ListenArgs {
+    /// Input device: a substring of its name (default: the system's default input). See `earshot devices`.
+    #[arg(long, conflicts_with_all = ["stdin", "replay"])]
+    pub device: Option<String>,
+    /// Read raw interleaved PCM from standard input (e.g. `arecord -f S16_LE -r 16000 | earshot listen --stdin`).
+    #[arg(long, requires = "rate", conflicts_with = "replay")]
+    pub stdin: bool,
+    /// Sample rate of the standard-input PCM.
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// Channels of the standard-input PCM.
+    #[arg(long, default_value_t = 1)]
+    pub channels: u16,
+    /// Sample encoding of the standard-input PCM.
+    #[arg(long, value_enum, default_value_t = RawFormat::S16le)]
+    pub format: RawFormat,
+    /// Replay a WAV file through the live path, in real time.
+    #[arg(long)]
+    pub replay: Option<PathBuf>,
+    /// With --replay: as fast as possible instead of real time.
+    #[arg(long, requires = "replay")]
+    pub fast: bool,
+    /// One JSON event per line (partial, final, endpoint, audio_lost) instead of the terminal view.
+    #[arg(long)]
+    pub json: bool,
+    /// Save exactly the captured audio (32-bit float WAV at the input rate and channels).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads; overrides the profile.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Frames the capture ring holds (10 ms each) before it drops audio [default: the profile's capture.ring_frames].
+    #[arg(long)]
+    pub ring_frames: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// A folder of WAV files, or a TSV manifest (`path<TAB>reference` lines, or a header naming `file` and `text`
+    /// columns) [default: the bundled corpus, tests/fixtures/speech/manifest.tsv].
+    pub corpus: Option<PathBuf>,
+    /// As fast as possible (RTF, throughput) instead of real-time replay (latencies as a microphone user sees them).
+    #[arg(long)]
+    pub fast: bool,
+    /// Decode finals only (as `earshot transcribe` does), no partial results: the throughput of the final path.
+    #[arg(long)]
+    pub no_partials: bool,
+    /// Silence after each clip, ms (the endpoint rules need it to close an utterance).
+    #[arg(long, default_value_t = 1500)]
+    pub gap_ms: u32,
+    /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write every raw measurement, the summary and the machine/profile/model identity as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Draw the latency distributions (SVG or PNG, by the extension).
+    #[arg(long, value_name = "FILE.svg|FILE.png", value_parser = plot_path)]
+    pub plot: Option<PathBuf>,
+    /// Compare two saved runs (no new run): each headline number side by side with the ratio B/A.
+    #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["corpus", "fast", "json", "plot", "soak"])]
+    pub compare: Option<Vec<PathBuf>>,
+    /// Soak test: repeat the corpus as fast as possible until this many minutes of audio have streamed, then report
+    /// memory and latency drift between the first and last ten minutes.
+    #[arg(long, value_name = "MINUTES")]
+    pub soak: Option<f64>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RawFormat {
+    S16le,
+    F32le,
+}
+
+#[derive(clap::Args)]
+pub struct TranscribeArgs {
+    /// WAV files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write one output file per input (STEM.txt|json|srt|vtt) into this folder instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output_dir: Option<PathBuf>,
+    /// Beam width (1 = greedy); overrides the profile.
+    #[arg(long)]
+    pub beam: Option<usize>,
+    /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+pub struct CommonArgs {
+    /// Device profile: a name from firmware-configs/ or a path to a TOML file.
+    #[arg(long, default_value = "default")]
+    pub profile: String,
+    /// Model pack folder [default: $EARSHOT_MODEL, else ./models/whisper-tiny-en-int8, else the one in the source tree].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// No progress bar or summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn plot_path(arg: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+    match extension.as_deref() {
+        Some("svg" | "png") => Ok(path),
+        _ => Err("give a file name ending in .svg or .png".into()),
+    }
+}
+
+/// Where profiles are looked up by name: ./firmware-configs, then the source tree's.
+pub fn profile_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![
+        PathBuf::from("firmware-configs"),
+        source_tree().join("firmware-configs"),
+    ];
+    dirs.dedup_by(|a, b| a.canonicalize().ok() == b.canonicalize().ok());
+    dirs
+}
+
+/// The source tree earshot was built from.
+pub fn source_tree() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const PACK: &str = "models/whisper-tiny-en-int8";
+
+/// The model pack: `--model`, else `$EARSHOT_MODEL`, else ./models/whisper-tiny-en-int8, else the source tree's.
+pub fn model_dir(arg: Option<PathBuf>) -> PathBuf {
+    arg.or_else(|| std::env::var_os("EARSHOT_MODEL").map(PathBuf::from))
+        .or_else(|| {
+            std::path::Path::new(PACK)
+                .is_dir()
+                .then(|| PathBuf::from(PACK))
+        })
+        .unwrap_or_else(|| source_tree().join(PACK))
+}
+
+impl CommonArgs {
+    /// The `--profile` profile with the command line's `--threads` (both sessions) and `--beam` applied, validated.
+    pub fn load_profile(
+        &self,
+        threads: Option<usize>,
+        beam: Option<usize>,
+    ) -> earshot::Result<earshot::Profile> {
+        let mut profile = earshot::Profile::find(&self.profile, &profile_dirs())?;
+        if let Some(threads) = threads {
+            profile.runtime.threads = threads;
+            profile.runtime.decoder_threads = threads;
+        }
+        if let Some(beam) = beam {
+            profile.decode.beam_size = beam;
+        }
+        profile.validate(&earshot::ConfigSource::CommandLine)?;
+        Ok(profile)
+    }
+
+    /// Load the model pack with `profile`'s runtime options.
+    pub fn load_model(
+        &self,
+        profile: &earshot::Profile,
+    ) -> earshot::Result<std::sync::Arc<earshot::Model>> {
+        earshot::Model::load_with(model_dir(self.model.clone()), profile.runtime)
+            .map(std::sync::Arc::new)
+    }
+}

@@ -1,0 +1,80 @@
+//! `earshot bench`: a corpus through the live path, every stage timed; `--compare` sets two saved runs side by side.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use earshot::audio::Pacing;
+use earshot::bench::{BenchOptions, BenchReport, Corpus};
+use earshot::{ConfigSource, Error};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::args::{source_tree, BenchArgs};
+
+/// The bundled corpus, in the source tree.
+const CORPUS: &str = "tests/fixtures/speech/manifest.tsv";
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(files) = &args.compare {
+        let a = BenchReport::load(&files[0])?;
+        let b = BenchReport::load(&files[1])?;
+        print!("{}", earshot::bench::compare(&a, &b));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let profile = args.common.load_profile(args.threads, None)?;
+    let soak_s = args.soak.map(|m| m * 60.0);
+    if soak_s.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+        anyhow::bail!(Error::Config {
+            origin: ConfigSource::CommandLine,
+            reason: "--soak takes a positive number of minutes".into(),
+        });
+    }
+    let corpus_path = args
+        .corpus
+        .clone()
+        .unwrap_or_else(|| source_tree().join(CORPUS));
+    let corpus = Corpus::load(&corpus_path)?;
+    let model = args.common.load_model(&profile)?;
+    let options = BenchOptions {
+        pacing: if args.fast || soak_s.is_some() {
+            Pacing::Fast
+        } else {
+            Pacing::RealTime
+        },
+        gap_ms: args.gap_ms,
+        min_audio_s: soak_s.unwrap_or(0.0),
+        partials: !args.no_partials,
+    };
+    let expected_s = soak_s
+        .unwrap_or(0.0)
+        .max(corpus.seconds() + corpus.clips.len() as f64 * f64::from(args.gap_ms) / 1000.0);
+    let bar = (!args.common.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(expected_s.ceil() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "bench [{bar:30}] {pos}/{len} s audio, {elapsed} elapsed, eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let result = earshot::bench::run(model, &profile, &corpus, &options, |audio_s| {
+        if let Some(bar) = &bar {
+            bar.set_position(audio_s as u64);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut report = result?;
+    report.command = std::env::args().collect::<Vec<_>>().join(" ");
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        report.save(path)?;
+        eprintln!("earshot: wrote {}", path.display());
+    }
+    if let Some(path) = &args.plot {
+        earshot::bench::draw_plot(&report, path)?;
+        eprintln!("earshot: wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

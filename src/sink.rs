@@ -1,0 +1,95 @@
+//! Writers for transcripts: plain text, JSON, SRT and WebVTT for files, JSON lines for live events.
+
+use crate::stream::{FileTranscript, TranscriptEvent};
+
+/// An output format for a file's transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[non_exhaustive]
+pub enum Format {
+    /// One line per segment.
+    Text,
+    /// The whole [`FileTranscript`]: segments with start/end seconds, tokens and timings.
+    Json,
+    /// SubRip subtitles.
+    Srt,
+    /// WebVTT subtitles.
+    Vtt,
+}
+
+impl Format {
+    /// The file extension for this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Text => "txt",
+            Format::Json => "json",
+            Format::Srt => "srt",
+            Format::Vtt => "vtt",
+        }
+    }
+}
+
+/// `HH:MM:SS<separator>mmm`.
+fn timestamp(seconds: f64, separator: char) -> String {
+    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}{separator}{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// Render a file's transcript in `format`.
+pub fn render(t: &FileTranscript, format: Format) -> String {
+    let cue = |start: f64, end: f64, separator: char| {
+        format!(
+            "{} --> {}",
+            timestamp(start, separator),
+            timestamp(end, separator)
+        )
+    };
+    match format {
+        Format::Text => t.segments.iter().map(|s| format!("{}\n", s.text)).collect(),
+        // Serializing plain structs of strings and numbers cannot fail; non-finite numbers become null.
+        Format::Json => serde_json::to_string_pretty(t).unwrap_or_default() + "\n",
+        Format::Srt => t
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                format!(
+                    "{}\n{}\n{}\n\n",
+                    i + 1,
+                    cue(s.start_s, s.end_s, ','),
+                    s.text
+                )
+            })
+            .collect(),
+        Format::Vtt => {
+            let cues: String = t
+                .segments
+                .iter()
+                .map(|s| format!("{}\n{}\n\n", cue(s.start_s, s.end_s, '.'), s.text))
+                .collect();
+            format!("WEBVTT\n\n{cues}")
+        }
+    }
+}
+
+/// One live event as a JSON line (no trailing newline): `{"event":"partial"|"final"|"endpoint"|"audio_lost",...}`.
+pub fn json_line(event: &TranscriptEvent) -> String {
+    serde_json::to_string(event).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timestamp;
+
+    #[test]
+    fn timestamps_carry_hours_and_milliseconds() {
+        assert_eq!(timestamp(3723.4567, ','), "01:02:03,457");
+        assert_eq!(timestamp(0.0, '.'), "00:00:00.000");
+    }
+}
