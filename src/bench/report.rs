@@ -328,7 +328,7 @@ impl Results {
                 .count(),
             wer,
             soak: (f.options.min_audio_s > 0.0)
-                .then(|| Soak::of(&raw, f.audio_s, SOAK_WINDOW_S))
+                .then(|| Soak::of(raw, f.audio_s, SOAK_WINDOW_S))
                 .flatten(),
         }
     }
