@@ -50,11 +50,6 @@ impl FrontEnd {
         })
     }
 
-    /// The input rate this front-end was built for.
-    pub fn input_rate_hz(&self) -> u32 {
-        self.input_rate_hz
-    }
-
     /// Values per frame.
     pub fn coefficients(&self) -> usize {
         self.mfcc.coefficients()

@@ -160,21 +160,6 @@ impl Recognizer {
         &self.vocabulary
     }
 
-    /// Decode MFCC frames (frame-major) as one segment, as a final is decoded, timed into `timings`.
-    pub fn decode_frames(&self, frames: &[f32], timings: &TimingRecorder) -> Result<SegmentDecode> {
-        let fe = &self.model.manifest().frontend;
-        let seconds = (frames.len() / fe.mfcc_coefficients * fe.hop_samples) as f32
-            / fe.sample_rate_hz as f32;
-        decode_segment(
-            self.decoder(timings),
-            frames,
-            seconds,
-            &self.config.decode,
-            Prefix::None,
-            true,
-        )
-    }
-
     fn decoder<'a>(&'a self, timings: &'a TimingRecorder) -> Decoder<'a> {
         Decoder {
             model: &self.model,
