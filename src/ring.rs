@@ -71,6 +71,15 @@ pub struct RingStats {
     pub input_ended: AtomicBool,
 }
 
+impl RingStats {
+    /// Mark the end of input: the consumer drains what is queued, then stops. The producer does this after its last
+    /// frame; anyone else holding the counters may do it to stop a producer blocked on its input (frames it pushes
+    /// later are not read).
+    pub fn end_input(&self) {
+        self.input_ended.store(true, Ordering::Release);
+    }
+}
+
 /// The capture side's end.
 pub struct FrameProducer {
     inner: HeapProd<Frame>,
@@ -134,7 +143,7 @@ impl FrameProducer {
 
     /// Mark the end of input (the consumer drains what is left, then stops).
     pub fn end_input(&self) {
-        self.stats.input_ended.store(true, Ordering::Release);
+        self.stats.end_input();
     }
 
     /// The shared counters.

@@ -51,12 +51,15 @@ pub struct Recorder {
     handle: Option<JoinHandle<Result<u64>>>,
 }
 
-/// Start recording `channels`-channel audio at `rate_hz` into `path`; the ring holds `buffer_s` seconds.
+/// Start recording `channels`-channel audio at `rate_hz` into `path`; the ring holds `buffer_s` seconds. `path` must
+/// be a regular file; an existing file that is not empty is replaced only when `overwrite` is set (it may hold
+/// anything: the error says so rather than destroying it).
 pub fn record(
     path: &Path,
     rate_hz: u32,
     channels: u16,
     buffer_s: f32,
+    overwrite: bool,
 ) -> Result<(RecordTap, Recorder)> {
     let spec = hound::WavSpec {
         channels,
@@ -68,7 +71,7 @@ pub fn record(
         path: path.to_path_buf(),
         reason: format!("cannot create the recording: {e}"),
     };
-    let file = File::create(path).map_err(|e| cannot(e.to_string()))?;
+    let file = create_recording(path, overwrite).map_err(cannot)?;
     let writer = hound::WavWriter::new(FailFast::new(BufWriter::new(file)), spec)
         .map_err(|e| cannot(e.to_string()))?;
     let capacity = ((rate_hz as f32 * buffer_s) as usize).max(1024) * usize::from(channels);
@@ -98,6 +101,28 @@ pub fn record(
 /// A writer that fails every call after its first failure. When the disk fills up, hound's header update (in
 /// `finalize`, also run on drop) then cannot claim samples that never reached the disk: the header stays as the last
 /// successful flush wrote it, and the file stays a valid WAV of everything up to that flush.
+/// Open `path` for a recording: a new file, an empty one, or (with `overwrite`) any regular file.
+fn create_recording(path: &Path, overwrite: bool) -> std::result::Result<File, String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(
+                "it is not a regular file (a folder, FIFO or device): a recording must be a file it can seek in \
+                 to finalize the header; give a file name"
+                    .into(),
+            )
+        }
+        Ok(meta) if meta.len() > 0 && !overwrite => {
+            return Err(format!(
+                "the file exists ({} bytes) and earshot does not overwrite it: choose another name, or pass \
+                 --force to replace it",
+                meta.len()
+            ))
+        }
+        _ => {}
+    }
+    File::create(path).map_err(|e| e.to_string())
+}
+
 struct FailFast<W> {
     inner: W,
     failed: bool,

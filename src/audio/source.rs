@@ -1,5 +1,10 @@
 //! Reader threads that stand in for the audio callback: a WAV file replayed in real time or as fast as possible, and
 //! raw PCM on standard input. They drive the same [`CaptureSide`] a microphone does.
+//!
+//! Unlike a microphone, a reader can wait, so it never loses audio: before each block it waits until the ring has
+//! room for the block with half the ring still free (backpressure; a pipe writer then simply blocks). The ring is
+//! therefore never more than half full, below the three quarters at which the recognizer's overload policy would
+//! drop the oldest frames (see [`crate::ring`]); only a live device drops audio, and then it says so.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -17,8 +22,7 @@ use crate::timings::TimingRecorder;
 pub enum Pacing {
     /// One block per block duration, as a microphone delivers it (latencies are meaningful).
     RealTime,
-    /// As fast as the recognizer takes it: the reader keeps the ring at most half full (a file has no real-time
-    /// deadline, so the recognizer's drop-oldest overload policy, which starts at three quarters, never applies).
+    /// As fast as the recognizer takes it.
     Fast,
 }
 
@@ -36,6 +40,27 @@ const BLOCK_MS: u64 = 20;
 
 fn now_ns(epoch: Instant) -> u64 {
     u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Waits before each block until the ring can take it with half the ring still free (see the module docs).
+struct Backpressure {
+    wanted_free: usize,
+}
+
+impl Backpressure {
+    /// For blocks of up to `block_frames` input frames into `capture`.
+    fn new(capture: &CaptureSide, block_frames: usize) -> Backpressure {
+        let capacity = capture.ring_free();
+        let wanted_free = (capacity / 2 + capture.max_frames_for(block_frames)).min(capacity);
+        Backpressure { wanted_free }
+    }
+
+    /// Wait for room (or `stop`).
+    fn wait(&self, capture: &CaptureSide, stop: &AtomicBool) {
+        while capture.ring_free() < self.wanted_free && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
 
 /// Mono audio a replay thread reads block by block (a WAV file, or the benchmark's corpus stream).
@@ -116,10 +141,7 @@ pub fn spawn_replay(
             let block_frames =
                 ((u64::from(source.sample_rate()) * block_ms / 1000) as usize).max(1);
             let block_time = Duration::from_millis(block_ms);
-            // Fast mode: the reader waits until the ring is at most half full after this block's frames.
-            let frames_per_block = capture.max_frames_for(block_frames);
-            let capacity = capture.ring_free();
-            let wanted_free = (capacity / 2 + frames_per_block).min(capacity);
+            let backpressure = Backpressure::new(&capture, block_frames);
             let mut block = Vec::with_capacity(block_frames);
             let mut report = SourceReport::default();
             let started = Instant::now();
@@ -129,21 +151,13 @@ pub fn spawn_replay(
                 match source.read_mono(&mut block, block_frames) {
                     Ok(0) => break,
                     Ok(n) => {
-                        match options.pacing {
-                            Pacing::Fast => {
-                                while capture.ring_free() < wanted_free
-                                    && !stop.load(Ordering::Relaxed)
-                                {
-                                    std::thread::sleep(Duration::from_millis(1));
-                                }
-                            }
-                            Pacing::RealTime => {
-                                // The block is "captured" when its last sample would have arrived from a microphone.
-                                k += 1;
-                                let due = started + block_time * k;
-                                std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                            }
+                        if options.pacing == Pacing::RealTime {
+                            // The block is "captured" when its last sample would have arrived from a microphone.
+                            k += 1;
+                            let due = started + block_time * k;
+                            std::thread::sleep(due.saturating_duration_since(Instant::now()));
                         }
+                        backpressure.wait(&capture, &stop);
                         let frames_before = capture.frames_out();
                         let pushed_at = Instant::now();
                         capture.push_f32(
@@ -168,7 +182,9 @@ pub fn spawn_replay(
         .map_err(|e| Error::io(origin, e))
 }
 
-/// Read raw interleaved PCM from standard input through `capture` on a new thread, until end of input or `stop`.
+/// Read raw interleaved PCM from standard input through `capture` on a new thread, until end of input or `stop`,
+/// with backpressure (a writer faster than the recognizer waits; nothing is dropped). A read that blocks (an idle
+/// pipe) does not see `stop`: the caller ends the ring's input itself then ([`crate::ring::RingStats::end_input`]).
 pub fn spawn_stdin(
     format: PcmFormat,
     channels: usize,
@@ -181,13 +197,17 @@ pub fn spawn_stdin(
         .name("earshot-stdin".into())
         .spawn(move || {
             let frame_bytes = format.bytes() * channels.max(1);
-            let mut bytes =
-                vec![0u8; (rate_hz as usize * BLOCK_MS as usize / 1000).max(1) * frame_bytes];
+            let block_frames = (rate_hz as usize * BLOCK_MS as usize / 1000).max(1);
+            let mut bytes = vec![0u8; block_frames * frame_bytes];
+            // A read returns at most one block, which makes at most `block_frames` + 1 frames with the bytes of a
+            // frame left from the previous read.
+            let backpressure = Backpressure::new(&capture, block_frames + 1);
             let mut decoder = PcmDecoder::new(format, channels);
             let mut report = SourceReport::default();
             let mut input = std::io::stdin().lock();
             let mut result = Ok(());
             while !stop.load(Ordering::Relaxed) {
+                backpressure.wait(&capture, &stop);
                 let n = match input.read(&mut bytes) {
                     Ok(0) => break,
                     Ok(n) => n,

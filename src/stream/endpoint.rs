@@ -184,6 +184,9 @@ pub struct Endpointer {
     recent_speech: u64,
     open: Option<Open>,
     energies: Vec<f32>,
+    /// No segment starts before this frame: the end of the last closed segment, or the frame after lost audio. So
+    /// segments never overlap (a pre-roll stops there) and never hold audio already finalized or lost.
+    resume_at: u64,
 }
 
 impl Endpointer {
@@ -208,6 +211,7 @@ impl Endpointer {
             recent_speech: 0,
             open: None,
             energies: Vec::with_capacity(frames(config.max_segment_ms) as usize + 1),
+            resume_at: 0,
         }
     }
 
@@ -258,6 +262,7 @@ impl Endpointer {
             .open
             .take()
             .map(|o| self.close(o, self.frame, EndpointRule::Gap));
+        self.resume_at = self.frame + 1;
         self.step(false, f32::INFINITY);
         closed
     }
@@ -271,6 +276,7 @@ impl Endpointer {
             return None;
         }
         self.open = None;
+        self.resume_at = self.frame;
         Some(Segment {
             start: open.start,
             end: self.frame,
@@ -305,9 +311,11 @@ impl Endpointer {
         self.recent_speech = self.recent_speech + u64::from(speech) - u64::from(self.recent[slot]);
         self.recent[slot] = speech;
         let Some(mut open) = self.open else {
-            if self.recent_speech >= self.onset_votes {
-                let onset = (index + 1).saturating_sub(self.min_speech);
-                let start = onset.saturating_sub(self.pre_roll);
+            if self.recent_speech >= self.onset_votes && index >= self.resume_at {
+                let onset = (index + 1)
+                    .saturating_sub(self.min_speech)
+                    .max(self.resume_at);
+                let start = onset.saturating_sub(self.pre_roll).max(self.resume_at);
                 self.open = Some(Open {
                     start,
                     onset,
@@ -327,7 +335,9 @@ impl Endpointer {
         self.open = Some(open);
         if index - open.last_speech >= self.trailing {
             self.open = None;
-            return Some(self.close(open, index + 1, EndpointRule::TrailingSilence));
+            let segment = self.close(open, index + 1, EndpointRule::TrailingSilence);
+            self.resume_at = segment.end;
+            return Some(segment);
         }
         if index + 1 - open.start >= self.max_len {
             // Cut at the quietest frame of the search window; the rest stays open.
@@ -364,6 +374,51 @@ mod tests {
         let mut out: Vec<Segment> = energies.iter().filter_map(|&x| e.push(x)).collect();
         out.extend(e.finish());
         out
+    }
+
+    /// Segments never overlap and never start inside audio already finalized (issue 11: junk duplicate finals at a
+    /// ring gap).
+    fn assert_disjoint(segments: &[Segment]) {
+        for pair in segments.windows(2) {
+            assert!(pair[1].start >= pair[0].end, "overlap: {pair:?}");
+        }
+    }
+
+    #[test]
+    fn a_pre_roll_stops_at_the_end_of_the_previous_segment() {
+        // Two utterances 650 ms apart: the second's 400 ms pre-roll would reach into the first's 300 ms post-roll.
+        let mut x = vec![-8.0; 100];
+        x.extend(vec![-1.0; 100]);
+        x.extend(vec![-8.0; 65]);
+        x.extend(vec![-1.0; 100]);
+        x.extend(vec![-8.0; 200]);
+        let segs = run(&x);
+        assert_eq!(segs.len(), 2, "{segs:?}");
+        assert_disjoint(&segs);
+        assert_eq!(segs[1].start, segs[0].end);
+    }
+
+    #[test]
+    fn lost_frames_in_speech_close_the_segment_and_the_next_starts_after_them() {
+        let mut e = Endpointer::new(&EndpointConfig::default(), 10.0);
+        let mut segs = Vec::new();
+        segs.extend((0..100).filter_map(|_| e.push(-8.0)));
+        segs.extend((0..150).filter_map(|_| e.push(-1.0)));
+        // Single lost frames every few frames, as a full ring drops them, while speech goes on.
+        for _ in 0..5 {
+            segs.extend(e.push_lost());
+            let after_gap = e.frames_seen();
+            segs.extend((0..20).filter_map(|_| e.push(-1.0)));
+            assert!(e.open_segment_start().is_none_or(|s| s >= after_gap));
+        }
+        segs.extend((0..200).filter_map(|_| e.push(-8.0)));
+        segs.extend(e.finish());
+        assert_disjoint(&segs);
+        assert_eq!(segs[0].rule, EndpointRule::Gap);
+        assert_eq!(
+            segs[0].end, 250,
+            "the first segment ends at the first lost frame"
+        );
     }
 
     #[test]

@@ -356,3 +356,283 @@ fn listen_json_into_a_closed_pipe_exits_0_like_head_expects() {
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+/// 16-bit little-endian mono PCM of `samples` (the `--stdin` default format).
+fn s16le(samples: &[f32]) -> Vec<u8> {
+    samples
+        .iter()
+        .flat_map(|&s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes())
+        .collect()
+}
+
+/// The corpus's 16 kHz speech clips back to back, 1 s of silence after each: (samples, references).
+fn corpus_stream(max_clips: usize) -> (Vec<f32>, Vec<String>) {
+    let mut samples = Vec::new();
+    let mut references = Vec::new();
+    for clip in crate::common::corpus() {
+        if clip.kind != "speech" || references.len() == max_clips {
+            continue;
+        }
+        let (audio, rate) = read_wav_mono(&speech(&clip.file));
+        if rate != 16_000 {
+            continue;
+        }
+        samples.extend(audio);
+        samples.extend(std::iter::repeat_n(0.0, 16_000));
+        references.push(clip.text);
+    }
+    (samples, references)
+}
+
+fn wer(references: &[String], hypotheses: &[String]) -> f64 {
+    use earshot::bench::wer::{edit_distance, normalize};
+    let reference = normalize(&references.join(" "));
+    let hypothesis = normalize(&hypotheses.join(" "));
+    edit_distance(&reference, &hypothesis) as f64 / reference.len() as f64
+}
+
+#[test]
+fn stdin_faster_than_real_time_loses_no_audio() {
+    // Issue 11: `cat corpus.raw | earshot listen --stdin` dropped most of the audio (9-13 finals of 30, 10.5 s of
+    // 165 s counted). A pipe can wait: the reader applies backpressure and every clip is transcribed.
+    let (samples, references) = corpus_stream(30);
+    assert!(references.len() >= 25, "{} clips", references.len());
+    let seconds = samples.len() as f64 / 16_000.0;
+    let mut child = earshot()
+        .args(["listen", "--stdin", "--rate", "16000", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let bytes = s16le(&samples);
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes).unwrap());
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let ev = events(&String::from_utf8_lossy(&o.stdout));
+    assert!(
+        ev.iter().all(|e| e["event"] != "audio_lost"),
+        "audio lost: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{seconds:.1} s of audio"))
+            && stderr.contains("0 frame(s) dropped by the ring, 0 oldest"),
+        "{stderr}"
+    );
+    let finals = final_texts(&ev);
+    let error = wer(&references, &finals);
+    assert!(
+        finals.len() >= references.len() && error < 0.12,
+        "{} finals for {} clips, WER {error:.3}: {finals:?}",
+        finals.len(),
+        references.len()
+    );
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    assert!(Command::new("kill")
+        .args([format!("-{name}").as_str(), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+}
+
+/// Wait up to `limit` for the child to exit.
+fn exits_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[test]
+fn a_signal_while_stdin_is_idle_ends_the_run_and_flushes_what_was_heard() {
+    // Issue 11: `(cat q02.raw; sleep 100) | earshot listen --stdin`, then SIGINT: still running, final never printed.
+    for name in ["INT", "TERM"] {
+        let (audio, _) = read_wav_mono(&speech("q02.wav"));
+        let mut child = earshot()
+            .args(["listen", "--stdin", "--rate", "16000", "--json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&s16le(&audio)).unwrap(); // no trailing silence: the segment stays open
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.contains("\"partial\""), "{first}");
+        std::thread::sleep(Duration::from_millis(500));
+        signal(&child, name);
+        let sent = Instant::now();
+        let status = exits_within(&mut child, Duration::from_secs(3));
+        let waited = sent.elapsed();
+        drop(stdin);
+        let rest: Vec<String> = lines.map_while(|l| l.ok()).collect();
+        assert!(status.is_some_and(|s| s.success()), "SIG{name}: {status:?}");
+        assert!(
+            waited < Duration::from_secs(1),
+            "SIG{name}: took {waited:?}"
+        );
+        let finals = final_texts(&events(&rest.join("\n")));
+        assert_eq!(finals.len(), 1, "SIG{name}: {rest:?}");
+        assert!(finals[0].contains("train station"), "SIG{name}: {finals:?}");
+    }
+}
+
+#[test]
+fn a_signal_while_replay_waits_for_a_fifo_writer_ends_the_run() {
+    let dir = crate::common::scratch_dir("fifo-replay");
+    let fifo = dir.join("input.wav");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let mut child = earshot()
+        .args(["listen", "--replay", fifo.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500)); // the model loads; the FIFO has no writer
+    signal(&child, "TERM");
+    let status = exits_within(&mut child, Duration::from_secs(1));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("stopped before the input opened"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn record_onto_the_input_is_refused_and_the_input_kept() {
+    // Issue 11: `listen --replay X.wav --fast --record X.wav` replaced the 284 KB input with a 16 KB recording.
+    let dir = crate::common::scratch_dir("record-onto-input");
+    let input = dir.join("x.wav");
+    std::fs::copy(speech("q02.wav"), &input).unwrap();
+    let link = dir.join("other-name.wav");
+    std::fs::hard_link(&input, &link).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    for (record, force) in [(&input, false), (&link, true)] {
+        let mut args = vec![
+            "listen",
+            "--replay",
+            input.to_str().unwrap(),
+            "--fast",
+            "--record",
+            record.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        let o = earshot().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("is the input being read"), "{stderr}");
+        assert_eq!(
+            std::fs::read(&input).unwrap(),
+            before,
+            "the input was changed"
+        );
+    }
+    // Raw PCM on stdin from a file, recorded onto that same file.
+    let raw = dir.join("x.raw");
+    std::fs::write(&raw, s16le(&read_wav_mono(&speech("q02.wav")).0)).unwrap();
+    let o = earshot()
+        .args([
+            "listen",
+            "--stdin",
+            "--rate",
+            "16000",
+            "--record",
+            raw.to_str().unwrap(),
+            "--force",
+        ])
+        .stdin(std::fs::File::open(&raw).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn record_never_truncates_an_existing_file_without_force() {
+    let dir = crate::common::scratch_dir("record-existing");
+    let keep = dir.join("notes.wav");
+    std::fs::write(&keep, "somebody's data").unwrap();
+    let replay = [
+        "listen",
+        "--replay",
+        "tests/fixtures/speech/q02.wav",
+        "--fast",
+        "--record",
+    ];
+    let o = earshot().args(replay).arg(&keep).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "somebody's data");
+    // With --force it is replaced by a recording of the whole input.
+    let o = earshot()
+        .args(replay)
+        .arg(&keep)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (recorded, _) = read_wav_mono(&keep);
+    assert_eq!(recorded.len(), read_wav_mono(&speech("q02.wav")).0.len());
+    // A FIFO is not a file a recording can finalize: refused before anything runs.
+    let fifo = dir.join("rec.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let o = earshot().args(replay).arg(&fifo).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+#[test]
+fn ring_frames_out_of_range_is_a_usage_error_naming_the_flag() {
+    // Issue 11: 0 transcribed nothing with exit 0; 10^12 aborted; u64::MAX panicked inside the ring library.
+    for value in ["0", "99", "1000000000000", "18446744073709551615"] {
+        let o = earshot()
+            .args([
+                "listen",
+                "--replay",
+                "tests/fixtures/speech/q02.wav",
+                "--fast",
+                "--ring-frames",
+                value,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{value}: {stderr}");
+        assert!(
+            stderr.contains("--ring-frames") && stderr.contains("100..=1000000"),
+            "{value}: {stderr}"
+        );
+    }
+}

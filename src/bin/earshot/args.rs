@@ -38,11 +38,11 @@ pub struct ListenArgs {
     /// Read raw interleaved PCM from standard input (e.g. `arecord -f S16_LE -r 16000 | earshot listen --stdin`).
     #[arg(long, requires = "rate", conflicts_with = "replay")]
     pub stdin: bool,
-    /// Sample rate of the standard-input PCM.
-    #[arg(long)]
+    /// Sample rate of the standard-input PCM, Hz.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
     pub rate: Option<u32>,
     /// Channels of the standard-input PCM.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, requires = "stdin", value_parser = clap::value_parser!(u16).range(1..=8))]
     pub channels: u16,
     /// Sample encoding of the standard-input PCM.
     #[arg(long, value_enum, default_value_t = RawFormat::S16le)]
@@ -56,14 +56,18 @@ pub struct ListenArgs {
     /// One JSON event per line (partial, final, endpoint, audio_lost) instead of the terminal view.
     #[arg(long)]
     pub json: bool,
-    /// Save exactly the captured audio (32-bit float WAV at the input rate and channels).
+    /// Save exactly the captured audio (32-bit float WAV at the input rate and channels). An existing file that is not
+    /// empty is kept unless --force; the file being read is never recorded onto.
     #[arg(long)]
     pub record: Option<PathBuf>,
+    /// With --record: replace an existing file.
+    #[arg(long, requires = "record")]
+    pub force: bool,
     /// ONNX Runtime intra-op threads; overrides the profile.
-    #[arg(long)]
+    #[arg(long, value_parser = ranged_usize::<1, 64>)]
     pub threads: Option<usize>,
     /// Frames the capture ring holds (10 ms each) before it drops audio [default: the profile's capture.ring_frames].
-    #[arg(long)]
+    #[arg(long, value_parser = ranged_usize::<100, 1_000_000>)]
     pub ring_frames: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -81,10 +85,10 @@ pub struct BenchArgs {
     #[arg(long)]
     pub no_partials: bool,
     /// Silence after each clip, ms (the endpoint rules need it to close an utterance).
-    #[arg(long, default_value_t = 1500)]
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u32).range(0..=60_000))]
     pub gap_ms: u32,
     /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
-    #[arg(long)]
+    #[arg(long, value_parser = ranged_usize::<1, 64>)]
     pub threads: Option<usize>,
     /// Write every raw measurement, the summary and the machine/profile/model identity as JSON.
     #[arg(long, value_name = "FILE")]
@@ -97,7 +101,7 @@ pub struct BenchArgs {
     pub compare: Option<Vec<PathBuf>>,
     /// Soak test: repeat the corpus as fast as possible until this many minutes of audio have streamed, then report
     /// memory and latency drift between the first and last ten minutes.
-    #[arg(long, value_name = "MINUTES")]
+    #[arg(long, value_name = "MINUTES", value_parser = soak_minutes)]
     pub soak: Option<f64>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -121,10 +125,10 @@ pub struct TranscribeArgs {
     #[arg(long, short = 'o')]
     pub output_dir: Option<PathBuf>,
     /// Beam width (1 = greedy); overrides the profile.
-    #[arg(long)]
+    #[arg(long, value_parser = ranged_usize::<1, 16>)]
     pub beam: Option<usize>,
     /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
-    #[arg(long)]
+    #[arg(long, value_parser = ranged_usize::<1, 64>)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -141,6 +145,21 @@ pub struct CommonArgs {
     /// No progress bar or summary line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// A whole number in `LO..=HI` (clap's ranged parsers are for fixed-width integers).
+fn ranged_usize<const LO: usize, const HI: usize>(arg: &str) -> Result<usize, String> {
+    match arg.parse::<usize>() {
+        Ok(n) if (LO..=HI).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number in {LO}..={HI}")),
+    }
+}
+
+fn soak_minutes(arg: &str) -> Result<f64, String> {
+    match arg.parse::<f64>() {
+        Ok(m) if (0.1..=10_080.0).contains(&m) => Ok(m),
+        _ => Err("expected minutes of audio, 0.1 to 10080 (a week)".into()),
+    }
 }
 
 fn plot_path(arg: &str) -> Result<PathBuf, String> {
@@ -180,20 +199,30 @@ pub fn model_dir(arg: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| source_tree().join(PACK))
 }
 
+/// Profile values a command line overrides.
+#[derive(Default)]
+pub struct Overrides {
+    /// `--threads`: both sessions.
+    pub threads: Option<usize>,
+    /// `--beam`.
+    pub beam: Option<usize>,
+    /// `--ring-frames`.
+    pub ring_frames: Option<usize>,
+}
+
 impl CommonArgs {
-    /// The `--profile` profile with the command line's `--threads` (both sessions) and `--beam` applied, validated.
-    pub fn load_profile(
-        &self,
-        threads: Option<usize>,
-        beam: Option<usize>,
-    ) -> earshot::Result<earshot::Profile> {
+    /// The `--profile` profile with the command line's overrides applied (clap checked their ranges), validated.
+    pub fn load_profile(&self, overrides: Overrides) -> earshot::Result<earshot::Profile> {
         let mut profile = earshot::Profile::find(&self.profile, &profile_dirs())?;
-        if let Some(threads) = threads {
+        if let Some(threads) = overrides.threads {
             profile.runtime.threads = threads;
             profile.runtime.decoder_threads = threads;
         }
-        if let Some(beam) = beam {
+        if let Some(beam) = overrides.beam {
             profile.decode.beam_size = beam;
+        }
+        if let Some(frames) = overrides.ring_frames {
+            profile.capture.ring_frames = frames;
         }
         profile.validate(&earshot::ConfigSource::CommandLine)?;
         Ok(profile)

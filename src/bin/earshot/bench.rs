@@ -8,7 +8,7 @@ use earshot::bench::{BenchOptions, BenchReport, Corpus};
 use earshot::{ConfigSource, Error};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::{source_tree, BenchArgs};
+use crate::args::{source_tree, BenchArgs, Overrides};
 
 /// The bundled corpus, in the source tree.
 const CORPUS: &str = "tests/fixtures/speech/manifest.tsv";
@@ -20,7 +20,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         print!("{}", earshot::bench::compare(&a, &b));
         return Ok(ExitCode::SUCCESS);
     }
-    let profile = args.common.load_profile(args.threads, None)?;
+    let profile = args.common.load_profile(Overrides {
+        threads: args.threads,
+        ..Overrides::default()
+    })?;
     let soak_s = args.soak.map(|m| m * 60.0);
     if soak_s.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         anyhow::bail!(Error::Config {

@@ -1,6 +1,7 @@
 //! `earshot listen`: a microphone, raw PCM on standard input, or a WAV file replayed, through the capture side and
 //! the ring into the recognizer thread; events shown as they come.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -13,12 +14,12 @@ use earshot::audio::{
     record, spawn_stdin, spawn_wav_replay, CaptureSide, Pacing, PcmFormat, Recorder, SourceReport,
     WavSource,
 };
-use earshot::ring::{frame_ring, FrameConsumer, FrameProducer};
+use earshot::ring::{frame_ring, FrameConsumer, FrameProducer, RingStats};
 use earshot::{
     run_recognizer, Error, LiveStats, Model, Profile, Recognizer, Stream, TranscriptEvent,
 };
 
-use crate::args::{ListenArgs, RawFormat};
+use crate::args::{ListenArgs, Overrides, RawFormat};
 use crate::view::View;
 
 /// A running input: a reader thread, or a microphone.
@@ -38,16 +39,24 @@ struct Opened {
 type Worker = JoinHandle<(earshot::Result<LiveStats>, f64)>;
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let profile = args.common.load_profile(args.threads, None)?;
+    let profile = args.common.load_profile(Overrides {
+        threads: args.threads,
+        ring_frames: args.ring_frames,
+        ..Overrides::default()
+    })?;
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
     let stream = recognizer.create_stream();
-    let (producer, consumer) = frame_ring(args.ring_frames.unwrap_or(profile.capture.ring_frames));
+    let (producer, consumer) = frame_ring(profile.capture.ring_frames);
+    let ring = producer.stats().clone();
     let stop = Arc::new(AtomicBool::new(false));
     let handler_stop = stop.clone();
     ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
         .context("cannot install the Ctrl-C handler")?;
-    let opened = open_input(&args, &profile, &model, producer, stream.epoch(), &stop)?;
+    let Some(opened) = open_input(&args, &profile, &model, producer, stream.epoch(), &stop)? else {
+        eprintln!("earshot: stopped before the input opened; nothing was heard");
+        return Ok(ExitCode::SUCCESS);
+    };
     if !args.common.quiet {
         eprintln!(
             "earshot: listening to {} (profile {}, Ctrl-C to stop)",
@@ -56,13 +65,15 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     }
     let (events, worker) = spawn_recognizer(recognizer, stream, consumer)?;
     let mut view = View::new(args.json);
-    let (shown, device_failure, input) = show_events(&mut view, &events, opened.input, &stop);
+    let (shown, device_failure, input) =
+        show_events(&mut view, &events, opened.input, &stop, &ring);
     let shown = shown.and_then(|_| view.end_line());
     let (live, audio_s) = worker
         .join()
         .map_err(|_| Error::ThreadPanicked("recognizer"))?;
     let source_result = match input {
-        Some(Input::Reader(handle)) => handle
+        // A reader still blocked on its input after a stop is left behind (the process ends).
+        Some(Input::Reader(handle)) if handle.is_finished() => handle
             .join()
             .map_err(|_| Error::ThreadPanicked("input"))?
             .map(Some),
@@ -107,7 +118,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Start the input the arguments name, its capture side pushing into `producer` (with a recording tap for
-/// `--record`).
+/// `--record`). `None`: stopped while waiting for the input to open.
 fn open_input(
     args: &ListenArgs,
     profile: &Profile,
@@ -115,14 +126,17 @@ fn open_input(
     producer: FrameProducer,
     epoch: Instant,
     stop: &Arc<AtomicBool>,
-) -> anyhow::Result<Opened> {
+) -> anyhow::Result<Option<Opened>> {
     let spec = &model.manifest().frontend;
+    if let Some(path) = &args.record {
+        refuse_recording_onto_input(path, args)?;
+    }
     let mut recorder = None;
     let mut with_tap =
         |capture: CaptureSide, rate: u32, channels: u16| -> anyhow::Result<CaptureSide> {
             Ok(match &args.record {
                 Some(path) => {
-                    let (tap, rec) = record(path, rate, channels, 10.0)?;
+                    let (tap, rec) = record(path, rate, channels, 10.0, args.force)?;
                     recorder = Some(rec);
                     capture.with_recorder(tap)
                 }
@@ -130,7 +144,9 @@ fn open_input(
             })
         };
     let (input, name) = if let Some(path) = &args.replay {
-        let wav = WavSource::open(path)?;
+        let Some(wav) = open_wav(path, stop)? else {
+            return Ok(None);
+        };
         let rate = wav.sample_rate();
         let capture = with_tap(CaptureSide::new(spec, rate, 1, producer)?, rate, 1)?;
         let pacing = if args.fast {
@@ -164,11 +180,71 @@ fn open_input(
             epoch,
         )?
     };
-    Ok(Opened {
+    Ok(Some(Opened {
         input,
         name,
         recorder,
-    })
+    }))
+}
+
+/// Open the replay file on a helper thread: opening a FIFO blocks until a writer comes, and reading its header until
+/// it writes, and a stop request must still end the run. `None`: stopped first.
+fn open_wav(path: &Path, stop: &AtomicBool) -> anyhow::Result<Option<WavSource>> {
+    let (tx, rx) = mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::Builder::new()
+        .name("earshot-open".into())
+        .spawn(move || tx.send(WavSource::open(&owned)))?;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(opened) => return Ok(Some(opened?)),
+            Err(mpsc::RecvTimeoutError::Timeout) if stop.load(Ordering::SeqCst) => return Ok(None),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::ThreadPanicked("input").into())
+            }
+        }
+    }
+}
+
+/// `--record` must not name the file being read (compared by device and inode, so other names for it count).
+fn refuse_recording_onto_input(record: &Path, args: &ListenArgs) -> anyhow::Result<()> {
+    let Ok(target) = std::fs::metadata(record) else {
+        return Ok(()); // does not exist yet: cannot be the input
+    };
+    let input = match &args.replay {
+        Some(path) => std::fs::metadata(path).ok(),
+        None if args.stdin => stdin_metadata(),
+        None => None,
+    };
+    if input.is_some_and(|input| same_file(&input, &target)) {
+        anyhow::bail!(Error::Audio {
+            path: record.to_path_buf(),
+            reason: "is the input being read: recording onto it would destroy it; record to another file".into(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    std::fs::metadata("/dev/stdin").ok()
+}
+
+#[cfg(not(unix))]
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    None
 }
 
 /// The recognizer thread: every event goes to the returned channel; the thread ends when the input has ended.
@@ -189,6 +265,10 @@ fn spawn_recognizer(
     Ok((events_rx, worker))
 }
 
+/// How long a reader may take to notice a stop request before the ring's input is ended without it (a read blocked
+/// on an idle pipe or FIFO never returns to check).
+const READER_GRACE: Duration = Duration::from_millis(200);
+
 /// Show events until the recognizer thread ends. A stop request (Ctrl-C, SIGTERM, a lost device, a closed standard
 /// output) stops the input; the recognizer then flushes the last final. Returns the first output error, the device
 /// failure and what is left of the input (a reader to join).
@@ -197,11 +277,13 @@ fn show_events(
     events: &mpsc::Receiver<TranscriptEvent>,
     input: Input,
     stop: &AtomicBool,
+    ring: &RingStats,
 ) -> (anyhow::Result<()>, Option<String>, Option<Input>) {
     #[cfg_attr(not(feature = "mic"), allow(unused_mut))]
     let mut input = Some(input);
     let mut device_failure = None;
     let mut shown = Ok(());
+    let mut stopped_at: Option<Instant> = None;
     loop {
         match events.recv_timeout(Duration::from_millis(50)) {
             Ok(event) if shown.is_ok() => {
@@ -220,11 +302,22 @@ fn show_events(
                 stop.store(true, Ordering::SeqCst);
             }
         }
-        // Stopping the microphone ends the capture side's stream (readers watch `stop` themselves).
-        #[cfg(feature = "mic")]
         if stop.load(Ordering::SeqCst) {
-            if let Some(Input::Mic(capture)) = input.take() {
-                capture.stop();
+            let since = *stopped_at.get_or_insert_with(Instant::now);
+            match &input {
+                Some(Input::Reader(reader))
+                    if !reader.is_finished() && since.elapsed() >= READER_GRACE =>
+                {
+                    ring.end_input()
+                }
+                // Stopping the microphone ends the capture side's stream.
+                #[cfg(feature = "mic")]
+                Some(Input::Mic(_)) => {
+                    if let Some(Input::Mic(capture)) = input.take() {
+                        capture.stop();
+                    }
+                }
+                _ => {}
             }
         }
     }

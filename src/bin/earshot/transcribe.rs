@@ -10,14 +10,18 @@ use earshot::sink::{render, Format};
 use earshot::{transcribe_file, FileFailure, FileTranscript, Recognizer};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::args::TranscribeArgs;
+use crate::args::{Overrides, TranscribeArgs};
 use crate::exit_code;
 
 /// Files longer than this get a progress bar (on a terminal).
 const PROGRESS_MIN_S: f64 = 30.0;
 
 pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
-    let mut profile = args.common.load_profile(args.threads, args.beam)?;
+    let mut profile = args.common.load_profile(Overrides {
+        threads: args.threads,
+        beam: args.beam,
+        ..Overrides::default()
+    })?;
     profile.partials.interval_ms = 0; // files: finals only, no partial decodes
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
