@@ -194,7 +194,9 @@ fn open_wav(path: &Path, stop: &AtomicBool) -> anyhow::Result<Option<WavSource>>
     let owned = path.to_path_buf();
     std::thread::Builder::new()
         .name("earshot-open".into())
-        .spawn(move || tx.send(WavSource::open(&owned)))?;
+        .spawn(move || {
+            let _ = tx.send(WavSource::open(&owned)); // the receiver is gone after a stop
+        })?;
     loop {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(opened) => return Ok(Some(opened?)),
