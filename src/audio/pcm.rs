@@ -1,11 +1,16 @@
 //! Raw interleaved PCM bytes to f32 samples, for a byte stream cut anywhere (standard input, a pipe, a socket):
 //! whole frames are converted, the bytes of a partial frame wait for the rest.
 
-/// Raw PCM sample encodings accepted on standard input.
+/// Raw PCM sample encodings (standard input, and the samples of a WAV file's data chunk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PcmFormat {
     /// Signed 16-bit little-endian.
     S16le,
+    /// Signed 24-bit little-endian, packed in 3 bytes.
+    S24le,
+    /// Signed 32-bit little-endian; also fewer valid bits at the top of a 4-byte container (24-in-32, 16-in-32), as
+    /// WAVE_FORMAT_EXTENSIBLE stores them, the padding bits being zero.
+    S32le,
     /// 32-bit float little-endian.
     F32le,
 }
@@ -15,13 +20,19 @@ impl PcmFormat {
     pub fn bytes(self) -> usize {
         match self {
             PcmFormat::S16le => 2,
-            PcmFormat::F32le => 4,
+            PcmFormat::S24le => 3,
+            PcmFormat::S32le | PcmFormat::F32le => 4,
         }
     }
 
     fn sample(self, b: &[u8]) -> f32 {
         match self {
             PcmFormat::S16le => f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0,
+            // The 3 bytes at the top of an i32: the same full scale as 32-bit.
+            PcmFormat::S24le => i32::from_le_bytes([0, b[0], b[1], b[2]]) as f32 / 2_147_483_648.0,
+            PcmFormat::S32le => {
+                i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0
+            }
             PcmFormat::F32le => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
         }
     }
@@ -106,5 +117,20 @@ mod tests {
             .collect();
         assert_eq!(out, want);
         assert_eq!(d.pending_bytes(), 2); // half a stereo frame
+    }
+
+    #[test]
+    fn integer_encodings_share_one_full_scale() {
+        let mut out = Vec::new();
+        let half = [
+            (PcmFormat::S16le, vec![0x00, 0x40]),
+            (PcmFormat::S24le, vec![0x00, 0x00, 0x40]),
+            (PcmFormat::S32le, vec![0x00, 0x00, 0x00, 0x40]),
+            (PcmFormat::F32le, 0.5f32.to_le_bytes().to_vec()),
+        ];
+        for (format, bytes) in half {
+            PcmDecoder::new(format, 1).push(&bytes, |s| out.extend_from_slice(s));
+        }
+        assert_eq!(out, [0.5; 4]);
     }
 }

@@ -55,7 +55,8 @@ impl Corpus {
         for (file, reference) in entries {
             let wav = WavSource::open(&file)?;
             clips.push(Clip {
-                seconds: wav.duration_frames() as f64 / f64::from(wav.sample_rate()),
+                // Opened by name, so the length is known (from the header or the file's size).
+                seconds: wav.duration_frames().unwrap_or(0) as f64 / f64::from(wav.sample_rate()),
                 path: file,
                 reference,
             });

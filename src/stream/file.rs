@@ -54,7 +54,7 @@ pub fn transcribe_file(
 ) -> std::result::Result<FileTranscript, FileFailure> {
     let mut wav = WavSource::open(path)?;
     let rate = wav.sample_rate();
-    let total_s = wav.duration_frames() as f64 / f64::from(rate);
+    let total_s = wav.duration_frames().unwrap_or(0) as f64 / f64::from(rate);
     let block_frames = (rate * BLOCK_S) as usize;
     let spec = &recognizer.model().manifest().frontend;
     // Room for two blocks' frames (a block makes about 100 per second, the resampler's flush a few more).

@@ -119,8 +119,10 @@ pub fn mfcc_fixture(id: &str) -> Vec<f32> {
 /// A WAV file as mono f32 and its rate (through the library's reader).
 pub fn read_wav_mono(path: &Path) -> (Vec<f32>, u32) {
     let mut wav = earshot::audio::WavSource::open(path).unwrap();
-    let mut out = Vec::new();
-    wav.read_mono(&mut out, usize::MAX / 16).unwrap();
+    let (mut out, mut block) = (Vec::new(), Vec::new());
+    while wav.read_mono(&mut block, 1 << 20).unwrap() > 0 {
+        out.extend_from_slice(&block);
+    }
     (out, wav.sample_rate())
 }
 

@@ -39,13 +39,13 @@ pub struct ListenArgs {
     #[arg(long, requires = "rate", conflicts_with = "replay")]
     pub stdin: bool,
     /// Sample rate of the standard-input PCM, Hz.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
+    #[arg(long, requires = "stdin", value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
     pub rate: Option<u32>,
     /// Channels of the standard-input PCM.
     #[arg(long, default_value_t = 1, requires = "stdin", value_parser = clap::value_parser!(u16).range(1..=8))]
     pub channels: u16,
     /// Sample encoding of the standard-input PCM.
-    #[arg(long, value_enum, default_value_t = RawFormat::S16le)]
+    #[arg(long, value_enum, default_value_t = RawFormat::S16le, requires = "stdin")]
     pub format: RawFormat,
     /// Replay a WAV file through the live path, in real time.
     #[arg(long)]
@@ -110,6 +110,8 @@ pub struct BenchArgs {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RawFormat {
     S16le,
+    S24le,
+    S32le,
     F32le,
 }
 

@@ -166,6 +166,8 @@ fn open_input(
         )?;
         let format = match args.format {
             RawFormat::S16le => PcmFormat::S16le,
+            RawFormat::S24le => PcmFormat::S24le,
+            RawFormat::S32le => PcmFormat::S32le,
             RawFormat::F32le => PcmFormat::F32le,
         };
         let reader = spawn_stdin(format, channels, rate, capture, epoch, stop.clone())?;
