@@ -127,8 +127,8 @@ impl Error {
         }
     }
 
-    #[cfg(feature = "bench")]
-    pub(crate) fn output(path: impl Into<PathBuf>, reason: impl fmt::Display) -> Self {
+    /// An [`Error::Output`]: `path` could not be written, for `reason`.
+    pub fn output(path: impl Into<PathBuf>, reason: impl fmt::Display) -> Self {
         Error::Output {
             path: path.into(),
             reason: reason.to_string(),

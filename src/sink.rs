@@ -1,6 +1,33 @@
 //! Writers for transcripts: plain text, JSON, SRT and WebVTT for files, JSON lines for live events.
 
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
 use crate::stream::{FileTranscript, TranscriptEvent};
+
+/// Write `bytes` to `path` atomically: into a temporary file in the same folder, flushed to disk, then renamed over
+/// `path`. A kill or a full disk mid-write leaves the earlier file intact (and no temporary file); concurrent writers
+/// never interleave (the last rename wins).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail = |e: std::io::Error| Error::output(path, e);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".earshot-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644)); // as a plain create would (umask applies)
+    }
+    let mut file = builder.tempfile_in(dir).map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
 
 /// An output format for a file's transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -179,3 +179,158 @@ fn every_shipped_device_profile_is_valid_and_named_after_its_file() {
     }
     assert!(count >= 7, "{count} profiles");
 }
+
+fn run_in_shell(script: &str, args: &[&std::ffi::OsStr]) -> Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .arg("earshot")
+        .arg(env!("CARGO_BIN_EXE_earshot"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn output_dir_write_failures_keep_the_batch_going_and_the_text() {
+    // Issue 11: one write failure (DIR/q02.txt a directory, ENOSPC, ...) aborted the batch: later files never
+    // transcribed, no summary, the failing file's text written nowhere.
+    let dir = crate::common::scratch_dir("out-fail");
+    std::fs::create_dir_all(dir.join("q02.txt")).unwrap();
+    let files = [speech("q01.wav"), speech("q02.wav"), speech("q03.wav")];
+    let mut args = vec!["transcribe", "-o", dir.to_str().unwrap()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let o = earshot(&args);
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("q02.txt") && stderr(&o).contains("3 file(s), 1 failed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("train station"),
+        "q02's text on stdout: {}",
+        stdout(&o)
+    );
+    for name in ["q01.txt", "q03.txt"] {
+        assert!(
+            !std::fs::read_to_string(dir.join(name))
+                .unwrap()
+                .trim()
+                .is_empty(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn output_files_are_replaced_atomically_and_a_failed_write_keeps_the_old_one() {
+    // Issue 11: a kill or ENOSPC during the write left a 0-byte file in place of a good earlier one. A 1 KiB file-size
+    // limit stands in for the full disk (writes past it fail with EFBIG).
+    let dir = crate::common::scratch_dir("out-atomic");
+    let good = dir.join("long02.json");
+    std::fs::write(&good, "the good earlier transcript").unwrap();
+    let wav = speech("long02.wav");
+    let args: [&std::ffi::OsStr; 7] = [
+        "transcribe".as_ref(),
+        "-q".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "-o".as_ref(),
+        dir.as_os_str(),
+        wav.as_os_str(),
+    ];
+    let o = run_in_shell("trap '' XFSZ; ulimit -f 1; exec \"$@\"", &args);
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&good).unwrap(),
+        "the good earlier transcript"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "no temporary file is left behind: {left:?}");
+    assert!(
+        stdout(&o).contains("bridge"),
+        "the text still reaches stdout: {}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn output_names_never_collide_or_replace_an_input() {
+    // Issue 11: a/x.wav and b/x.wav both wrote x.txt; two non-UTF-8 names both became \ufffd.txt; a WAV named
+    // speech.txt in its own folder was replaced by its transcript.
+    use std::os::unix::ffi::OsStrExt;
+    let dir = crate::common::scratch_dir("out-names");
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::copy(speech("q01.wav"), dir.join("a/x.wav")).unwrap();
+    std::fs::copy(speech("q02.wav"), dir.join("b/x.wav")).unwrap();
+    let odd = [
+        std::ffi::OsStr::from_bytes(b"\xff.wav"),
+        std::ffi::OsStr::from_bytes(b"\xfe.wav"),
+    ];
+    std::fs::copy(speech("q03.wav"), dir.join(odd[0])).unwrap();
+    std::fs::copy(speech("q04.wav"), dir.join(odd[1])).unwrap();
+    let disguised = dir.join("speech.txt");
+    std::fs::copy(speech("q05.wav"), &disguised).unwrap();
+    let wav_bytes = std::fs::read(&disguised).unwrap();
+    let inputs = [
+        dir.join("a/x.wav"),
+        dir.join("b/x.wav"),
+        dir.join(odd[0]),
+        dir.join(odd[1]),
+        disguised.clone(),
+    ];
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["transcribe".as_ref(), "-o".as_ref(), dir.as_os_str()];
+    args.extend(inputs.iter().map(|p| p.as_os_str()));
+    let o = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(&args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&disguised).unwrap(),
+        wav_bytes,
+        "the input named speech.txt is intact"
+    );
+    let read = |name: &std::ffi::OsStr| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert!(
+        read("x.txt".as_ref()).contains("library"),
+        "{}",
+        read("x.txt".as_ref())
+    );
+    assert!(read("x-2.txt".as_ref()).contains("train station"));
+    assert!(
+        read(std::ffi::OsStr::from_bytes(b"\xff.txt"))
+            != read(std::ffi::OsStr::from_bytes(b"\xfe.txt"))
+    );
+    assert!(!read("speech-2.txt".as_ref()).trim().is_empty());
+    assert!(
+        stderr(&o).contains("x-2.txt") && stderr(&o).contains("speech-2.txt"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_closed_standard_output_is_an_error_not_a_silent_loss() {
+    // Issue 11: `transcribe` into a closed stdout discarded the transcript with exit 0.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args(["transcribe", speech("long02.wav").to_str().unwrap()])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    assert!(stderr(&o).contains("standard output"), "{}", stderr(&o));
+}

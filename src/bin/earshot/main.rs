@@ -1,6 +1,7 @@
 //! The earshot command line: parse, dispatch, map errors to exit codes. Exit codes: 0 success (also when standard
 //! output is closed early, as by `| head`); 1 other failure; 2 bad usage; 3 unreadable or unsupported input; 4 model
-//! pack problem; 5 ONNX Runtime library missing or wrong; 6 invalid profile; 7 audio device missing, busy or lost.
+//! pack problem; 5 ONNX Runtime library missing or wrong; 6 invalid profile; 7 audio device missing, busy or lost; 8 an
+//! output (transcript, recording, report, plot, standard output) could not be written.
 
 mod args;
 mod bench;
@@ -56,6 +57,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         Some(Error::RuntimeLibrary(_)) => 5,
         Some(Error::Config { .. }) => 6,
         Some(Error::Device(_)) => 7,
+        Some(Error::Output { .. }) => 8,
         _ => 1,
     }
 }

@@ -1,13 +1,14 @@
 //! `earshot transcribe`: WAV files to text, JSON, SRT or WebVTT, on standard output or one file each in a folder.
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
-use earshot::sink::{render, Format};
-use earshot::{transcribe_file, FileFailure, FileTranscript, Recognizer};
+use earshot::sink::{render, write_atomic, Format};
+use earshot::{transcribe_file, Error, FileFailure, FileTranscript, Recognizer};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{Overrides, TranscribeArgs};
@@ -23,11 +24,20 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         ..Overrides::default()
     })?;
     profile.partials.interval_ms = 0; // files: finals only, no partial decodes
+    let outputs = match &args.output_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+            Some(plan_outputs(
+                &args.files,
+                dir,
+                args.format,
+                args.common.quiet,
+            ))
+        }
+        None => None,
+    };
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
-    if let Some(dir) = &args.output_dir {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
 
     let started = Instant::now();
     let mut audio_total = 0.0;
@@ -42,13 +52,11 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         };
         if let Some(t) = &transcript {
             audio_total += t.audio_s;
-            write_output(
-                t,
-                args.format,
-                args.output_dir.as_deref(),
-                index,
-                args.files.len(),
-            )?;
+            let target = outputs.as_ref().map(|o| o[index].as_path());
+            if let Err(e) = write_output(t, args.format, target, args.files.len()) {
+                eprintln!("earshot: error: {e:#}");
+                failures.push(e);
+            }
         }
         if let Some(e) = error {
             eprintln!("earshot: error: {e:#}");
@@ -57,13 +65,18 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     }
     let wall = started.elapsed();
     if !args.common.quiet {
+        let speed = if audio_total > 0.0 {
+            format!(" (RTF {:.3})", wall.as_secs_f64() / audio_total)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "earshot: {} file(s), {:.1} s of audio in {:.2} s (RTF {:.3}), model load {:.0} ms, peak RSS {:.0} MB, \
-             profile {}",
+            "earshot: {} file(s), {} failed, {:.1} s of audio in {:.2} s{speed}, model load {:.0} ms, peak RSS {:.0} \
+             MB, profile {}",
             args.files.len(),
+            failures.len(),
             audio_total,
             wall.as_secs_f64(),
-            wall.as_secs_f64() / audio_total.max(1e-9),
             model.load_time().as_secs_f64() * 1000.0,
             earshot::bench::ProcessUsage::now().peak_rss_mb,
             profile.name
@@ -73,6 +86,62 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         None => ExitCode::SUCCESS,
         Some(e) => ExitCode::from(exit_code(e)),
     })
+}
+
+/// One output path per input in `dir`: STEM.EXT, or STEM-2.EXT, STEM-3.EXT, ... when an earlier input of the batch
+/// took that name or the name is one of the inputs (a WAV named `speech.txt` is never replaced by its transcript).
+/// Names keep the input's bytes (two non-UTF-8 names stay two files). A renamed output is announced.
+fn plan_outputs(files: &[PathBuf], dir: &Path, format: Format, quiet: bool) -> Vec<PathBuf> {
+    let inputs: Vec<std::fs::Metadata> = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .collect();
+    let is_input = |candidate: &Path| {
+        std::fs::metadata(candidate).is_ok_and(|m| inputs.iter().any(|input| same_file(input, &m)))
+    };
+    let mut taken: HashSet<PathBuf> = HashSet::new();
+    let mut planned = Vec::with_capacity(files.len());
+    for (index, file) in files.iter().enumerate() {
+        let stem = file
+            .file_stem()
+            .map(OsString::from)
+            .unwrap_or_else(|| format!("input{index}").into());
+        let name = |n: usize| {
+            let mut name = stem.clone();
+            if n > 1 {
+                name.push(format!("-{n}"));
+            }
+            name.push(".");
+            name.push(format.extension());
+            dir.join(name)
+        };
+        let path = (1..)
+            .map(name)
+            .find(|p| !taken.contains(p) && !is_input(p))
+            .unwrap_or_else(|| name(1));
+        if path != name(1) && !quiet {
+            eprintln!(
+                "earshot: {} -> {} ({} is taken by another input)",
+                file.display(),
+                path.display(),
+                name(1).display()
+            );
+        }
+        taken.insert(path.clone());
+        planned.push(path);
+    }
+    planned
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// One file, with a progress bar on a terminal for long files.
@@ -103,33 +172,37 @@ fn transcribe_one(
     result
 }
 
+/// Write one transcript to `target` (atomically), or to standard output. When the file cannot be written, the
+/// transcript goes to standard output instead, so it is not lost, and the error is returned.
 fn write_output(
     t: &FileTranscript,
     format: Format,
-    dir: Option<&Path>,
-    index: usize,
+    target: Option<&Path>,
     count: usize,
 ) -> anyhow::Result<()> {
     let body = render(t, format);
-    match dir {
-        Some(dir) => {
-            let stem = t
-                .file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| format!("input{index}"));
-            let path = dir.join(format!("{stem}.{}", format.extension()));
-            std::fs::write(&path, body)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            if count > 1 && format == Format::Text {
-                writeln!(stdout, "== {} ==", t.file.display())?;
-            }
-            stdout.write_all(body.as_bytes())?;
-            stdout.flush()?;
-        }
+    let Some(path) = target else {
+        return to_stdout(t, &body, count > 1 && format == Format::Text);
+    };
+    write_atomic(path, body.as_bytes()).or_else(|e| {
+        eprintln!(
+            "earshot: error: {e}; the transcript of {} follows on standard output",
+            t.file.display()
+        );
+        to_stdout(t, &body, format == Format::Text)?;
+        Err(e.into())
+    })
+}
+
+fn to_stdout(t: &FileTranscript, body: &str, header: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let written = if header {
+        writeln!(stdout, "== {} ==", t.file.display())
+    } else {
+        Ok(())
     }
-    Ok(())
+    .and_then(|_| stdout.write_all(body.as_bytes()))
+    .and_then(|_| stdout.flush());
+    // A closed or full standard output loses the transcript: an error (exit 8), not the quiet exit of `listen | head`.
+    written.map_err(|e| Error::output("standard output", e).into())
 }
