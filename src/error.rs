@@ -186,12 +186,19 @@ pub(crate) fn check_range<T: PartialOrd + std::fmt::Display>(
     lo: T,
     hi: T,
 ) -> Result<()> {
+    in_range(field, value, lo, hi).map_err(|reason| Error::config(origin.clone(), reason))
+}
+
+/// `value` within `lo..=hi` (NaN is not), or a message naming `field`.
+pub(crate) fn in_range<T: PartialOrd + std::fmt::Display>(
+    field: &str,
+    value: T,
+    lo: T,
+    hi: T,
+) -> std::result::Result<(), String> {
     if value >= lo && value <= hi {
         Ok(())
     } else {
-        Err(Error::config(
-            origin.clone(),
-            format!("{field} = {value} is out of range {lo}..={hi}"),
-        ))
+        Err(format!("{field} = {value} is out of range {lo}..={hi}"))
     }
 }

@@ -55,6 +55,7 @@ pub mod model;
 pub mod ring;
 pub mod sink;
 mod stream;
+mod text_file;
 mod timings;
 
 pub use config::{CaptureConfig, Profile};

@@ -41,7 +41,11 @@ impl Corpus {
             files.sort();
             files.into_iter().map(|p| (p, None)).collect()
         } else {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            let text = crate::text_file::read_text(path, 16 << 20, "a TSV corpus manifest")
+                .map_err(|reason| Error::Audio {
+                    path: path.to_path_buf(),
+                    reason,
+                })?;
             parse_manifest(&text, path)?
         };
         if entries.is_empty() {

@@ -394,7 +394,11 @@ impl BenchReport {
 
     /// Read a report written by `earshot bench --json`.
     pub fn load(path: &Path) -> Result<BenchReport> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::text_file::read_text(path, 256 << 20, "an earshot bench report (JSON)")
+            .map_err(|reason| Error::Audio {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         serde_json::from_str(&text).map_err(|e| Error::Audio {
             path: path.to_path_buf(),
             reason: format!(

@@ -106,7 +106,8 @@ impl Profile {
 
     /// Read and validate a profile file.
     pub fn load(path: &Path) -> Result<Profile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::text_file::read_text(path, 1 << 20, "a device profile (TOML)")
+            .map_err(|reason| Error::config(ConfigSource::File(path.to_path_buf()), reason))?;
         Profile::parse(&text, path)
     }
 

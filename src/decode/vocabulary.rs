@@ -42,7 +42,8 @@ fn unicode_to_byte(table: &[Option<u8>; 512], c: char) -> Option<u8> {
 impl Vocabulary {
     /// Read a vocabulary file (line i = token i) and check it covers the manifest's vocabulary size.
     pub fn load(path: &Path, manifest: &Manifest) -> Result<Vocabulary> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::text_file::read_text(path, 16 << 20, "a vocabulary file")
+            .map_err(|reason| Error::pack(path, reason))?;
         let table = byte_table();
         let mut tokens = Vec::with_capacity(manifest.decoder.vocab_size);
         for (i, line) in text.lines().enumerate() {

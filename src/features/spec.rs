@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::error::in_range;
+
 /// How audio becomes MFCC frames. See `models/export/frontend.py` for the reference implementation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,12 +85,32 @@ impl FrontendSpec {
         if !f.center || f.power != 2.0 {
             return Err("frontend.center must be true and frontend.power 2.0".into());
         }
-        if f.n_fft < 2 || f.hop_samples == 0 || f.hop_samples > f.n_fft || f.mel_bins == 0 {
-            return Err(
-                "frontend n_fft, hop_samples and mel_bins must be positive with hop <= n_fft"
-                    .into(),
-            );
-        }
+        in_range("frontend.sample_rate_hz", f.sample_rate_hz, 8_000, 48_000)?;
+        in_range("frontend.n_fft", f.n_fft, 16, 8_192)?;
+        in_range("frontend.hop_samples", f.hop_samples, 1, f.n_fft)?;
+        in_range(
+            "frontend.mel_bins",
+            f.mel_bins,
+            1,
+            crate::ring::MAX_COEFFICIENTS,
+        )?;
+        in_range("frontend.log_floor", f.log_floor, 1e-30, 1.0)?;
+        in_range("frontend.clamp_range_log10", f.clamp_range_log10, 0.1, 30.0)?;
+        in_range(
+            "frontend.causal_peak_floor_log10",
+            f.causal_peak_floor_log10,
+            -30.0,
+            30.0,
+        )?;
+        in_range(
+            "frontend.causal_release_per_frame",
+            f.causal_release_per_frame,
+            0.0,
+            30.0,
+        )?;
+        in_range("frontend.norm_offset", f.norm_offset, -1e3, 1e3)?;
+        // A scale near 0 flattens every feature to one value (the decoder then hears nothing).
+        in_range("frontend.norm_scale", f.norm_scale.abs(), 1e-3, 1e3)?;
         if f.mfcc_coefficients != f.mel_bins {
             return Err("frontend.mfcc_coefficients must equal mel_bins (the DCT is folded into the encoder)".into());
         }

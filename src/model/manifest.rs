@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{in_range, Error, Result};
 use crate::features::FrontendSpec;
 
 /// The manifest format this build understands.
@@ -115,13 +115,14 @@ impl Manifest {
     /// file's SHA-256.
     pub fn load(pack: &Path) -> Result<Self> {
         let path = pack.join("model.toml");
-        let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::pack(
+        if !path.exists() {
+            return Err(Error::pack(
                 pack,
                 "no model.toml here: pass the folder of a model pack (e.g. models/whisper-tiny-en-int8)",
-            ),
-            _ => Error::io(&path, e),
-        })?;
+            ));
+        }
+        let text = crate::text_file::read_text(&path, 1 << 20, "a model pack manifest")
+            .map_err(|reason| Error::pack(&path, reason))?;
         let manifest: Manifest = toml::from_str(&text)
             .map_err(|e| Error::pack(&path, crate::error::toml_error(&text, &e)))?;
         manifest.validate(&path)?;
@@ -144,14 +145,13 @@ impl Manifest {
                 self.format_version
             ));
         }
-        if let Err(reason) = self.frontend.validate() {
+        if let Err(reason) = self.frontend.validate().and_then(|_| self.check_ranges()) {
             return bad(reason);
         }
-        if self.encoder.bucket_frames == 0
-            || !self
-                .encoder
-                .max_frames
-                .is_multiple_of(self.encoder.bucket_frames)
+        if !self
+            .encoder
+            .max_frames
+            .is_multiple_of(self.encoder.bucket_frames)
         {
             return bad(
                 "encoder.max_frames must be a positive multiple of encoder.bucket_frames".into(),
@@ -191,6 +191,39 @@ impl Manifest {
         Ok(())
     }
 
+    /// Every number within what a Whisper-style pack can hold (a corrupt or hand-edited manifest must not size an
+    /// allocation or reach the runtime as a shape error).
+    fn check_ranges(&self) -> std::result::Result<(), String> {
+        let (e, d) = (&self.encoder, &self.decoder);
+        let sizes = [
+            ("encoder.bucket_frames", e.bucket_frames, 1, 3_000),
+            ("encoder.max_frames", e.max_frames, 1, 3_000),
+            ("decoder.layers", d.layers, 1, 64),
+            ("decoder.heads", d.heads, 1, 64),
+            ("decoder.d_model", d.d_model, 1, 8_192),
+            ("decoder.vocab_size", d.vocab_size, 100, 1_000_000),
+            ("decoder.max_positions", d.max_positions, 4, 4_096),
+        ];
+        for (field, value, lo, hi) in sizes {
+            in_range(field, value, lo, hi)?;
+        }
+        if !d.d_model.is_multiple_of(d.heads) {
+            return Err("decoder.d_model must be a multiple of decoder.heads".into());
+        }
+        in_range("encoder.pad_value", e.pad_value, -1e6, 1e6)?;
+        let heads_ok = self
+            .tokens
+            .alignment_heads
+            .iter()
+            .all(|&[layer, head]| (layer as usize) < d.layers && (head as usize) < d.heads);
+        if !heads_ok {
+            return Err(
+                "tokens.alignment_heads names a layer or head the decoder does not have".into(),
+            );
+        }
+        Ok(())
+    }
+
     fn verify_checksum(&self, pack: &Path, file: &str) -> Result<()> {
         let path: PathBuf = pack.join(file);
         let expected = self.checksums.get(file).ok_or_else(|| {
@@ -204,11 +237,12 @@ impl Manifest {
                 &path,
                 "missing from the pack: restore it (git checkout models/) or re-export the pack",
             ),
-            _ => Error::io(&path, e),
+            _ => Error::pack(&path, format!("cannot read it: {e}")),
         })?;
         // Streamed through a small buffer: reading a 30 MB graph into memory just to hash it raised peak RSS.
         let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(&path, e))?;
+        std::io::copy(&mut file, &mut hasher)
+            .map_err(|e| Error::pack(&path, format!("cannot read it: {e}")))?;
         let found: String = hasher
             .finalize()
             .iter()

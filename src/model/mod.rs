@@ -163,17 +163,28 @@ impl Model {
             "encoder",
             threads,
         )?;
-        check_names(
-            &folder.join(&manifest.encoder.file),
+        let (e, d) = (&manifest.encoder, &manifest.decoder);
+        let mel = manifest.frontend.mel_bins;
+        let cache = || vec![Some(d.layers), Some(1), None, Some(d.d_model)];
+        // The manifest's validation checked the counts: 2 encoder outputs, 5 decoder inputs, 3 decoder outputs.
+        let (e_out, d_in, d_out) = (&e.outputs, &d.inputs, &d.outputs);
+        check_graph(
+            &folder.join(&e.file),
             &encoder,
-            std::slice::from_ref(&manifest.encoder.input),
-            &manifest.encoder.outputs,
+            &[(e.input.as_str(), vec![Some(1), Some(mel), None])],
+            &[(e_out[0].as_str(), cache()), (e_out[1].as_str(), cache())],
         )?;
-        check_names(
-            &folder.join(&manifest.decoder.file),
+        let mut decoder_inputs = vec![(d_in[0].as_str(), vec![Some(1), None])];
+        decoder_inputs.extend(d_in[1..].iter().map(|n| (n.as_str(), cache())));
+        check_graph(
+            &folder.join(&d.file),
             &decoder,
-            &manifest.decoder.inputs,
-            &manifest.decoder.outputs,
+            &decoder_inputs,
+            &[
+                (d_out[0].as_str(), vec![Some(1), None, Some(d.vocab_size)]),
+                (d_out[1].as_str(), cache()),
+                (d_out[2].as_str(), cache()),
+            ],
         )?;
         Ok(Model {
             manifest,
@@ -360,22 +371,50 @@ fn open_session(
         .map_err(wrap)
 }
 
-fn check_names(
+/// One input or output of a graph as the manifest describes it: its name and each axis's size (`None`: dynamic).
+type Declared<'a> = (&'a str, Vec<Option<usize>>);
+
+/// Every named input and output exists in the graph, and every fixed axis of the graph agrees with the manifest.
+fn check_graph(
     path: &Path,
     session: &Session,
-    inputs: &[String],
-    outputs: &[String],
+    inputs: &[Declared<'_>],
+    outputs: &[Declared<'_>],
 ) -> Result<()> {
-    let have_in: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
-    let have_out: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
-    for name in inputs {
-        if !have_in.contains(&name.as_str()) {
-            return Err(Error::pack(path, format!("graph has no input {name:?} (inputs: {have_in:?}); the manifest does not match this graph: re-export the pack")));
-        }
-    }
-    for name in outputs {
-        if !have_out.contains(&name.as_str()) {
-            return Err(Error::pack(path, format!("graph has no output {name:?} (outputs: {have_out:?}); the manifest does not match this graph: re-export the pack")));
+    let mismatch = |what: String| {
+        Err(Error::pack(
+            path,
+            format!("{what}; the manifest does not match this graph: re-export the pack"),
+        ))
+    };
+    for (kind, declared, have) in [
+        ("input", inputs, session.inputs()),
+        ("output", outputs, session.outputs()),
+    ] {
+        let names: Vec<&str> = have.iter().map(|o| o.name()).collect();
+        for (name, axes) in declared {
+            let Some(outlet) = have.iter().find(|o| o.name() == *name) else {
+                return mismatch(format!("graph has no {kind} {name:?} ({kind}s: {names:?})"));
+            };
+            let Some(shape) = outlet.dtype().tensor_shape() else {
+                return mismatch(format!("graph {kind} {name:?} is not a tensor"));
+            };
+            let agrees = shape.len() == axes.len()
+                && shape.iter().zip(axes).all(|(&dim, want)| match want {
+                    Some(want) => dim < 0 || usize::try_from(dim).is_ok_and(|d| d == *want),
+                    None => true,
+                });
+            if !agrees {
+                let want: Vec<String> = axes
+                    .iter()
+                    .map(|a| a.map_or("*".to_string(), |a| a.to_string()))
+                    .collect();
+                return mismatch(format!(
+                    "graph {kind} {name:?} has shape {:?} but the manifest's sizes make it [{}]",
+                    &shape[..],
+                    want.join(", ")
+                ));
+            }
         }
     }
     Ok(())

@@ -70,6 +70,15 @@ impl EndpointConfig {
     pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
         let check =
             |field: &str, value: u32, lo: u32, hi: u32| check_range(origin, field, value, lo, hi);
+        let [low, high] = self.speech_band_hz;
+        check_range(origin, "endpoint.speech_band_hz[0]", low, 0.0, 20_000.0)?;
+        check_range(
+            origin,
+            "endpoint.speech_band_hz[1]",
+            high,
+            low + 100.0,
+            24_000.0,
+        )?;
         check_range(
             origin,
             "endpoint.speech_threshold_db",

@@ -320,6 +320,34 @@ fn old_runtime_library(dir: &Path) -> PathBuf {
     )
 }
 
+/// A stand-in `libonnxruntime` 1.31.1 whose `OrtGetApiBase` and `GetApi` run the given C bodies.
+fn stand_in_library(dir: &Path, name: &str, get_base: &str, get_api: &str) -> PathBuf {
+    let dir = dir.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    build_c_library(
+        &dir,
+        "libonnxruntime.so.1.31.1",
+        &format!(
+            "typedef struct {{ const void *(*GetApi)(unsigned); const char *(*GetVersionString)(void); }} OrtApiBase;\n\
+             static const void *get_api(unsigned v) {{ (void)v; {get_api} }}\n\
+             static const char *version(void) {{ return \"1.31.1\"; }}\n\
+             static const OrtApiBase base = {{ get_api, version }};\n\
+             const OrtApiBase *OrtGetApiBase(void) {{ {get_base} }}\n"
+        ),
+    )
+}
+
+/// `text` with the value after `key` (up to the end of its line or a comment) replaced by `value`.
+fn regex_free_replace(text: &str, key: &str, value: &str) -> String {
+    text.lines()
+        .map(|line| match line.strip_prefix(key) {
+            Some(_) => format!("{key}{value}"),
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
     let dir = scratch_dir("bad_config");
@@ -358,12 +386,46 @@ fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
         None,
     );
     let old_runtime = old_runtime_library(&dir);
+    let null_base = stand_in_library(&dir, "null_base", "return 0;", "return 0;");
+    let null_api = stand_in_library(&dir, "null_api", "return &base;", "return 0;");
+    let real = earshot::model::library_candidates()
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("the ONNX Runtime library (bash .ci/setup)");
+    let truncated = dir.join("truncated/libonnxruntime.so.1.31.1");
+    std::fs::create_dir_all(truncated.parent().unwrap()).unwrap();
+    let whole = std::fs::read(&real).unwrap();
+    std::fs::write(&truncated, &whole[..whole.len() / 2]).unwrap();
+    let vocab_size = pack(
+        "vocab_size_truncates",
+        &|m| m.replace("vocab_size = 51864", "vocab_size = 4295019160"),
+        None,
+    );
+    let n_fft = pack(
+        "n_fft_huge",
+        &|m| m.replace("n_fft = 400", "n_fft = 4000000000"),
+        None,
+    );
+    let norm_scale = pack(
+        "norm_scale_zero",
+        &|m| regex_free_replace(&m, "norm_scale = ", "0.0"),
+        None,
+    );
+    let layers = pack(
+        "layers_disagree",
+        &|m| m.replace("layers = 4", "layers = 6"),
+        None,
+    );
+    let unreadable = pack("vocabulary_is_a_folder", &|m| m, Some("vocabulary.txt"));
+    std::fs::create_dir_all(Path::new(&unreadable).join("vocabulary.txt")).unwrap();
+    let missing_profile = dir.join("no/such/profile.toml");
+    let missing_profile = missing_profile.to_str().unwrap();
     let q01 = speech("q01.wav");
     let q01 = q01.to_str().unwrap();
 
     // (case, extra arguments, ONNX Runtime library to use, exit code, part of the message)
     type ConfigCase<'a> = (&'a str, Vec<&'a str>, Option<&'a Path>, i32, &'a str);
-    let cases: [ConfigCase; 8] = [
+    let cases: Vec<ConfigCase> = vec![
         (
             "profile: unknown key",
             vec!["--profile", &unknown],
@@ -419,6 +481,83 @@ fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
             Some(old_runtime.as_path()),
             5,
             "1.19.0",
+        ),
+        (
+            "ONNX Runtime library truncated (an interrupted copy)",
+            vec![],
+            Some(truncated.as_path()),
+            5,
+            "truncated",
+        ),
+        (
+            "ONNX Runtime stand-in: OrtGetApiBase returns NULL",
+            vec![],
+            Some(null_base.as_path()),
+            5,
+            "OrtGetApiBase returned NULL",
+        ),
+        (
+            "ONNX Runtime stand-in: GetApi returns NULL",
+            vec![],
+            Some(null_api.as_path()),
+            5,
+            "GetApi returned NULL",
+        ),
+        (
+            "pack: vocab_size past u32 (4295019160)",
+            vec!["--model", &vocab_size],
+            None,
+            4,
+            "decoder.vocab_size = 4295019160 is out of range",
+        ),
+        (
+            "pack: n_fft = 4000000000",
+            vec!["--model", &n_fft],
+            None,
+            4,
+            "frontend.n_fft = 4000000000 is out of range",
+        ),
+        (
+            "pack: norm_scale = 0",
+            vec!["--model", &norm_scale],
+            None,
+            4,
+            "frontend.norm_scale = 0 is out of range",
+        ),
+        (
+            "pack: decoder.layers disagrees with the graphs",
+            vec!["--model", &layers],
+            None,
+            4,
+            "graph output \"cross_k\" has shape [4, 1, -1, 384] but the manifest's sizes make it [6, 1, *, 384]",
+        ),
+        (
+            "pack: a file unreadable (a folder)",
+            vec!["--model", &unreadable],
+            None,
+            4,
+            "vocabulary.txt",
+        ),
+        (
+            "profile: a path that does not exist",
+            vec!["--profile", missing_profile],
+            None,
+            6,
+            "No such file",
+        ),
+        (
+            "profile: /dev/zero",
+            vec!["--profile", "/dev/zero"],
+            None,
+            6,
+            "larger than",
+        ),
+        (
+            "profile: a WAV file",
+            vec!["--profile", q01],
+            None,
+            6,
+            "is a WAV file, not a device profile",
         ),
     ];
     println!("| input | exit | message |\n|---|---|---|");
