@@ -10,23 +10,53 @@ use crate::stream::{FileTranscript, TranscriptEvent};
 /// `path`. A kill or a full disk mid-write leaves the earlier file intact (and no temporary file); concurrent writers
 /// never interleave (the last rename wins).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file, _| {
+        file.write_all(bytes).map_err(|e| Error::output(path, e))
+    })
+}
+
+/// [`write_atomic`] for a writer that needs a file name (`write` gets the open temporary file and its path, which
+/// ends in `path`'s extension).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File, &Path) -> Result<()>,
+) -> Result<()> {
     let fail = |e: std::io::Error| Error::output(path, e);
+    let mut file = temporary_beside(path).map_err(fail)?;
+    let temporary = file.path().to_path_buf();
+    write(file.as_file_mut(), &temporary)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// Check, before a long run, that `path` can be written: not a folder, and its folder exists and takes a new file.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::output(path, "it is a folder: give a file name"));
+    }
+    temporary_beside(path)
+        .map(drop)
+        .map_err(|e| Error::output(path, e))
+}
+
+fn temporary_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
+    let suffix = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".earshot-").suffix(".tmp");
+    builder.prefix(".earshot-").suffix(&suffix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644)); // as a plain create would (umask applies)
     }
-    let mut file = builder.tempfile_in(dir).map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.as_file().sync_all().map_err(fail)?;
-    file.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    builder.tempfile_in(dir)
 }
 
 /// An output format for a file's transcript.

@@ -120,12 +120,14 @@ struct Collected {
 }
 
 /// Run `corpus` through the live path with `profile` on `model` (the stream's timing recorder is on for the run).
-/// `on_progress` gets the seconds of stream audio done after every endpoint.
+/// `on_progress` gets the seconds of stream audio done after every endpoint. Setting `stop` ends the input early
+/// (Ctrl-C): the report then covers the audio streamed until then.
 pub fn run(
     model: Arc<Model>,
     profile: &Profile,
     corpus: &Corpus,
     options: &BenchOptions,
+    stop: Arc<AtomicBool>,
     mut on_progress: impl FnMut(f64),
 ) -> Result<BenchReport> {
     let mut config = profile.recognizer_config();
@@ -156,7 +158,7 @@ pub fn run(
             block_ms: profile.capture.period_ms,
             timings: Some(timings.clone()),
         },
-        Arc::new(AtomicBool::new(false)),
+        stop,
     )?;
     let mut collected = Collected::default();
     let recognized = run_recognizer(&recognizer, &mut stream, &mut consumer, |event| {
@@ -261,12 +263,11 @@ fn assign_finals(
 /// Word errors over the clips that have references.
 pub fn word_errors(clips: &[ClipResult]) -> Option<WerCounter> {
     let mut counter = WerCounter::default();
-    let mut any = false;
     for clip in clips {
         if let Some(reference) = &clip.reference {
             counter.add(reference, &clip.hypothesis);
-            any = true;
         }
     }
-    any.then_some(counter)
+    // No reference words (none given, or all empty): no word error rate, rather than a division by zero.
+    (counter.words > 0).then_some(counter)
 }

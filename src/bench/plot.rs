@@ -29,11 +29,15 @@ pub fn draw(report: &BenchReport, path: &Path) -> Result<()> {
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    match extension.as_str() {
-        "svg" => render(report, SVGBackend::new(path, SIZE).into_drawing_area()).map_err(fail),
-        "png" => render(report, BitMapBackend::new(path, SIZE).into_drawing_area()).map_err(fail),
+    crate::sink::write_atomic_with(path, |_, temporary| match extension.as_str() {
+        "svg" => render(report, SVGBackend::new(temporary, SIZE).into_drawing_area()).map_err(fail),
+        "png" => render(
+            report,
+            BitMapBackend::new(temporary, SIZE).into_drawing_area(),
+        )
+        .map_err(fail),
         _ => Err(fail("give a file name ending in .svg or .png".into())),
-    }
+    })
 }
 
 fn render<DB: DrawingBackend>(

@@ -399,18 +399,27 @@ impl BenchReport {
             path: path.to_path_buf(),
             reason,
         })?;
-        serde_json::from_str(&text).map_err(|e| Error::Audio {
+        let bad = |reason: String| Error::Audio {
             path: path.to_path_buf(),
             reason: format!(
-                "not an earshot bench report ({e}); make one with `earshot bench --json FILE`"
+                "not an earshot bench report ({reason}); make one with `earshot bench --json FILE`"
             ),
-        })
+        };
+        let report: BenchReport = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        // Every headline number is a time, a size, a rate or a count: finite and not negative.
+        if let Some((name, value)) = report.headline().into_iter().find_map(|(name, v)| {
+            v.filter(|v| !(v.is_finite() && *v >= 0.0))
+                .map(|v| (name, v))
+        }) {
+            return Err(bad(format!("{name} is {value}")));
+        }
+        Ok(report)
     }
 
     /// Write the report as JSON.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(|e| Error::output(path, e))?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::output(path, e))
+        crate::sink::write_atomic(path, (text + "\n").as_bytes())
     }
 
     /// The headline numbers as `(name, value)` rows (ms unless named otherwise), for tables and comparisons.

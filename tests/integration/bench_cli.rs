@@ -267,3 +267,142 @@ fn soak_repeats_the_corpus_and_reports_memory_and_latency_drift() {
     assert_eq!(soak.last_decode_ms.map(|s| s.count), Some(passes));
     assert_eq!(report.raw.rss.len(), passes);
 }
+
+#[test]
+fn bench_outputs_are_checked_before_the_run_and_bad_numbers_refused() {
+    // Issue 11: --plot/--json paths were checked only after the whole run (plot errors exit 6, a --json failure
+    // "cannot read" with exit 3); --gap-ms 4294967295 aborted on a 275 GB allocation.
+    let dir = scratch_dir("bench_outputs");
+    let manifest = one_question(&dir);
+    let m = manifest.to_str().unwrap();
+    let nowhere = dir.join("no/such/folder/run.json");
+    let folder = dir.to_str().unwrap();
+    for (flag, path) in [
+        ("--json", nowhere.to_str().unwrap()),
+        ("--plot", &format!("{folder}/missing/p.svg")),
+        ("--json", folder),
+    ] {
+        let started = std::time::Instant::now();
+        let o = earshot(&["bench", m, "--fast", flag, path]);
+        let stderr = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(8), "{flag} {path}: {stderr}");
+        assert!(stderr.contains("cannot write"), "{stderr}");
+        assert!(
+            text(&o.stdout).is_empty(),
+            "no run before the check: {}",
+            text(&o.stdout)
+        );
+        assert!(started.elapsed().as_secs_f64() < 5.0);
+    }
+    for gap in ["4294967295", "60001"] {
+        let o = earshot(&["bench", m, "--fast", "--gap-ms", gap]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("--gap-ms"), "{}", text(&o.stderr));
+    }
+    for soak in ["0", "-1", "inf", "NaN", "1e9"] {
+        let o = earshot(&["bench", m, "--soak", soak]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "--soak {soak}: {}",
+            text(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn bench_metrics_refuse_nonsense() {
+    // Issue 11: all-empty references gave WER 1700 %; --compare took negative RSS; a WAV as a report or corpus.
+    let dir = scratch_dir("bench_nonsense");
+    let manifest = dir.join("empty_refs.tsv");
+    std::fs::write(&manifest, format!("{}\t\n", speech("q02.wav").display())).unwrap();
+    let json = dir.join("run.json");
+    let o = earshot(&[
+        "bench",
+        manifest.to_str().unwrap(),
+        "--fast",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        BenchReport::load(&json).unwrap().results.wer.is_none(),
+        "no reference words: no WER"
+    );
+    let report = std::fs::read_to_string(&json).unwrap();
+    let negative = dir.join("negative.json");
+    let at = report.find("\"peak_rss_mb\":").unwrap();
+    let end = at + report[at..].find(',').unwrap();
+    std::fs::write(
+        &negative,
+        format!("{}\"peak_rss_mb\": -5.0{}", &report[..at], &report[end..]),
+    )
+    .unwrap();
+    let o = earshot(&[
+        "bench",
+        "--compare",
+        json.to_str().unwrap(),
+        negative.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("peak RSS MB is -5"),
+        "{}",
+        text(&o.stderr)
+    );
+    let wav = speech("q02.wav");
+    let o = earshot(&[
+        "bench",
+        "--compare",
+        json.to_str().unwrap(),
+        wav.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("is a WAV file, not an earshot bench report"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn ctrl_c_during_a_soak_still_writes_the_report() {
+    let dir = scratch_dir("bench_soak_interrupted");
+    let manifest = one_question(&dir);
+    let json = dir.join("soak.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .args([
+            "bench",
+            manifest.to_str().unwrap(),
+            "--soak",
+            "600",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .current_dir(crate::common::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("interrupted after"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stdout).contains("soak: RSS"), "{}", text(&o.stdout));
+    let report = BenchReport::load(&json).unwrap();
+    assert!(report.run.audio_s > 5.0 && report.run.audio_s < 36_000.0);
+    assert!(report
+        .raw
+        .clips
+        .iter()
+        .any(|c| c.hypothesis.contains("train station")));
+}

@@ -2,6 +2,10 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
 
 use earshot::audio::Pacing;
 use earshot::bench::{BenchOptions, BenchReport, Corpus};
@@ -36,6 +40,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| source_tree().join(CORPUS));
     let corpus = Corpus::load(&corpus_path)?;
+    // Outputs are checked before the run, not found unwritable after it.
+    for path in args.json.iter().chain(&args.plot) {
+        earshot::sink::check_writable(path)?;
+    }
     let model = args.common.load_model(&profile)?;
     let options = BenchOptions {
         pacing: if args.fast || soak_s.is_some() {
@@ -60,15 +68,32 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    let result = earshot::bench::run(model, &profile, &corpus, &options, |audio_s| {
-        if let Some(bar) = &bar {
-            bar.set_position(audio_s as u64);
-        }
-    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = stop.clone();
+    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
+    let result = earshot::bench::run(
+        model,
+        &profile,
+        &corpus,
+        &options,
+        stop.clone(),
+        |audio_s| {
+            if let Some(bar) = &bar {
+                bar.set_position(audio_s as u64);
+            }
+        },
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let mut report = result?;
+    if stop.load(Ordering::SeqCst) {
+        eprintln!(
+            "earshot: interrupted after {:.1} s of audio; the report covers what ran",
+            report.run.audio_s
+        );
+    }
     report.command = std::env::args().collect::<Vec<_>>().join(" ");
     print!("{}", report.table());
     if let Some(path) = &args.json {
