@@ -92,9 +92,16 @@ fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Entry>> {
     let mut columns = (0usize, Some(1usize));
     let mut first = lines.next();
     if let Some((_, header)) = first {
-        let names: Vec<&str> = header.split('\t').map(str::trim).collect();
-        if let Some(file) = names.iter().position(|&n| n == "file") {
-            columns = (file, names.iter().position(|&n| n == "text"));
+        let names: Vec<String> = header
+            .split('\t')
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect();
+        let column = |accepted: &[&str]| names.iter().position(|n| accepted.contains(&n.as_str()));
+        if let Some(file) = column(&["file", "path", "audio", "wav"]) {
+            columns = (
+                file,
+                column(&["text", "reference", "transcript", "sentence"]),
+            );
             first = None;
         }
     }

@@ -12,11 +12,12 @@ pub const ORT_VERSION: &str = "1.31.1";
 static LOADED: OnceLock<std::result::Result<ort::environment::Environment, String>> =
     OnceLock::new();
 
-/// Where earshot looks for `libonnxruntime`, in order: `$ORT_DYLIB_PATH` (alone, when set); next to the
+/// Where earshot looks for `libonnxruntime`, in order: `$ORT_DYLIB_PATH` (alone, when set and not empty); next to the
 /// executable; `$EARSHOT_ORT_DIR`; `$XDG_DATA_HOME/earshot/onnxruntime-<version>` (default
 /// `~/.local/share/earshot/onnxruntime-<version>`, where `.ci/setup` installs it).
 pub fn library_candidates() -> Vec<PathBuf> {
-    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {
+    // Set but empty (`ORT_DYLIB_PATH= earshot ...`) counts as unset, as an empty PATH entry would.
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
         return vec![PathBuf::from(path)];
     }
     let file = library_file_name();
@@ -27,7 +28,7 @@ pub fn library_candidates() -> Vec<PathBuf> {
     {
         dirs.push(dir);
     }
-    if let Some(dir) = std::env::var_os("EARSHOT_ORT_DIR") {
+    if let Some(dir) = std::env::var_os("EARSHOT_ORT_DIR").filter(|d| !d.is_empty()) {
         dirs.push(PathBuf::from(dir));
     }
     dirs.push(default_install_dir());

@@ -406,3 +406,26 @@ fn ctrl_c_during_a_soak_still_writes_the_report() {
         .iter()
         .any(|c| c.hypothesis.contains("train station")));
 }
+
+#[test]
+fn a_manifest_header_may_name_path_and_reference_and_start_with_a_bom() {
+    let dir = scratch_dir("bench_header");
+    let manifest = dir.join("with_header.tsv");
+    let body = format!(
+        "\u{feff}path\treference\n{}\tHow far is it from here to the train station?\n",
+        speech("q02.wav").display()
+    );
+    std::fs::write(&manifest, body).unwrap();
+    let json = dir.join("run.json");
+    let o = earshot(&[
+        "bench",
+        manifest.to_str().unwrap(),
+        "--fast",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let report = BenchReport::load(&json).unwrap();
+    assert_eq!(report.run.clips, 1);
+    assert!(report.results.wer.is_some_and(|w| w.percent < 20.0));
+}

@@ -636,3 +636,52 @@ fn ring_frames_out_of_range_is_a_usage_error_naming_the_flag() {
         );
     }
 }
+
+#[test]
+fn listen_flags_that_do_not_apply_and_a_full_stdout_are_named() {
+    // Issue 11: --replay silently ignored --rate/--channels/--format; a full stdout was not named.
+    for flags in [
+        ["--rate", "8000"],
+        ["--channels", "2"],
+        ["--format", "f32le"],
+    ] {
+        let o = earshot()
+            .args([
+                "listen",
+                "--replay",
+                "tests/fixtures/speech/q02.wav",
+                "--fast",
+            ])
+            .args(flags)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(
+            stderr.contains("'--replay <REPLAY>' cannot be used with"),
+            "{flags:?}: {stderr}"
+        );
+    }
+    let o = earshot()
+        .args([
+            "listen",
+            "--replay",
+            "tests/fixtures/speech/q02.wav",
+            "--fast",
+            "--json",
+        ])
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(8), "{stderr}");
+    assert!(
+        stderr.contains("cannot write standard output: No space left"),
+        "{stderr}"
+    );
+}

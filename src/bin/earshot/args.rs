@@ -39,13 +39,13 @@ pub struct ListenArgs {
     #[arg(long, requires = "rate", conflicts_with = "replay")]
     pub stdin: bool,
     /// Sample rate of the standard-input PCM, Hz.
-    #[arg(long, requires = "stdin", value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
+    #[arg(long, conflicts_with_all = ["replay", "device"], value_parser = clap::value_parser!(u32).range(8_000..=192_000))]
     pub rate: Option<u32>,
     /// Channels of the standard-input PCM.
-    #[arg(long, default_value_t = 1, requires = "stdin", value_parser = clap::value_parser!(u16).range(1..=8))]
+    #[arg(long, default_value_t = 1, conflicts_with_all = ["replay", "device"], value_parser = clap::value_parser!(u16).range(1..=8))]
     pub channels: u16,
     /// Sample encoding of the standard-input PCM.
-    #[arg(long, value_enum, default_value_t = RawFormat::S16le, requires = "stdin")]
+    #[arg(long, value_enum, default_value_t = RawFormat::S16le, conflicts_with_all = ["replay", "device"])]
     pub format: RawFormat,
     /// Replay a WAV file through the live path, in real time.
     #[arg(long)]
@@ -75,8 +75,9 @@ pub struct ListenArgs {
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// A folder of WAV files, or a TSV manifest (`path<TAB>reference` lines, or a header naming `file` and `text`
-    /// columns) [default: the bundled corpus, tests/fixtures/speech/manifest.tsv].
+    /// A folder of WAV files, or a TSV manifest (`path<TAB>reference` lines, or a header naming the file column
+    /// `file`/`path`/`audio` and the reference column `text`/`reference`/`transcript`) [default: the bundled corpus,
+    /// tests/fixtures/speech/manifest.tsv].
     pub corpus: Option<PathBuf>,
     /// As fast as possible (RTF, throughput) instead of real-time replay (latencies as a microphone user sees them).
     #[arg(long)]

@@ -22,14 +22,20 @@ impl View {
         }
     }
 
+    /// Show one event. A closed standard output stays a `BrokenPipe` I/O error (the quiet end of `listen | head`);
+    /// any other write failure (a full disk) is an output error naming standard output.
     pub fn show(&mut self, event: &TranscriptEvent) -> anyhow::Result<()> {
+        self.write(event).map_err(stdout_error)
+    }
+
+    fn write(&mut self, event: &TranscriptEvent) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         if matches!(event, TranscriptEvent::Final(_)) {
             self.finals += 1;
         }
         if self.json {
             writeln!(out, "{}", earshot::sink::json_line(event))?;
-            return Ok(out.flush()?);
+            return out.flush();
         }
         match event {
             TranscriptEvent::Partial(p) if self.terminal => {
@@ -52,14 +58,21 @@ impl View {
             }
             _ => {}
         }
-        Ok(out.flush()?)
+        out.flush()
     }
 
     pub fn end_line(&mut self) -> anyhow::Result<()> {
         if self.partial_shown {
-            writeln!(std::io::stdout())?;
+            writeln!(std::io::stdout()).map_err(stdout_error)?;
             self.partial_shown = false;
         }
         Ok(())
+    }
+}
+
+fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => e.into(),
+        _ => earshot::Error::output("standard output", e).into(),
     }
 }
