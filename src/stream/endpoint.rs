@@ -431,6 +431,32 @@ mod tests {
     }
 
     #[test]
+    fn speech_band_out_of_order_or_range_is_refused() {
+        for band in [
+            [3000.0, 200.0],
+            [-1.0, 3000.0],
+            [250.0, 1e9],
+            [f32::NAN, 3000.0],
+        ] {
+            let config = EndpointConfig {
+                speech_band_hz: band,
+                ..EndpointConfig::default()
+            };
+            let error = config
+                .validate(&ConfigSource::BuiltIn)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("endpoint.speech_band_hz"),
+                "{band:?}: {error}"
+            );
+        }
+        assert!(EndpointConfig::default()
+            .validate(&ConfigSource::BuiltIn)
+            .is_ok());
+    }
+
+    #[test]
     fn silence_and_steady_tone_open_no_segment() {
         assert!(run(&[-10.0; 500]).is_empty());
         assert!(run(&[-2.0; 500]).is_empty());

@@ -370,7 +370,7 @@ fn ctrl_c_during_a_soak_still_writes_the_report() {
     let dir = scratch_dir("bench_soak_interrupted");
     let manifest = one_question(&dir);
     let json = dir.join("soak.json");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_earshot"))
         .args([
             "bench",
             manifest.to_str().unwrap(),

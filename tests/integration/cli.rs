@@ -103,10 +103,11 @@ fn errors_say_what_is_wrong_with_documented_exit_codes() {
         stderr(&bad_profile)
     );
 
+    // A flag out of range is bad usage, refused before the model loads.
     let bad_beam = earshot(&["transcribe", "--beam", "0", "x.wav"]);
-    assert_eq!(bad_beam.status.code(), Some(6));
+    assert_eq!(bad_beam.status.code(), Some(2));
     assert!(
-        stderr(&bad_beam).contains("decode.beam_size = 0"),
+        stderr(&bad_beam).contains("--beam") && stderr(&bad_beam).contains("1..=16"),
         "{}",
         stderr(&bad_beam)
     );
