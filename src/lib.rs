@@ -57,6 +57,7 @@ pub mod sink;
 mod stream;
 mod text_file;
 mod timings;
+pub mod wyoming;
 
 pub use config::{CaptureConfig, Profile};
 pub use decode::{DecodeOptions, Guard, Hypothesis, SegmentDecode, Vocabulary};
@@ -64,8 +65,8 @@ pub use error::{ConfigSource, Error, Result};
 pub use model::{Model, RuntimeOptions};
 pub use stream::{
     run_recognizer, transcribe_file, AudioLost, Endpoint, EndpointConfig, EndpointRule,
-    FileFailure, FileTranscript, LiveStats, Partial, PartialConfig, Recognizer, RecognizerConfig,
-    Stream, Transcript, TranscriptEvent,
+    FileFailure, FileTranscript, LiveStats, Partial, PartialConfig, PushStream, Recognizer,
+    RecognizerConfig, Stream, Transcript, TranscriptEvent,
 };
 pub use timings::{StageTimes, TimingRecorder};
 

@@ -1,14 +1,14 @@
 //! Transcribing a WAV file on the caller's thread through exactly what `listen` runs: the capture side, the frame
-//! ring and a stream (the reader and the recognizer take turns, so nothing is dropped and nothing waits).
+//! ring and a stream, in a [`PushStream`] (the reader and the recognizer take turns, so nothing is dropped and
+//! nothing waits).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{Recognizer, Stream, Transcript, TranscriptEvent};
-use crate::audio::{CaptureSide, WavSource};
-use crate::error::{Error, Result};
-use crate::ring::{frame_ring, FrameConsumer};
+use super::{PushStream, Recognizer, Transcript, TranscriptEvent};
+use crate::audio::WavSource;
+use crate::error::Error;
 
 /// One file's transcript.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,27 +56,23 @@ pub fn transcribe_file(
     let rate = wav.sample_rate();
     let total_s = wav.duration_frames().unwrap_or(0) as f64 / f64::from(rate);
     let block_frames = (rate * BLOCK_S) as usize;
-    let spec = &recognizer.model().manifest().frontend;
-    // Room for two blocks' frames (a block makes about 100 per second, the resampler's flush a few more).
-    let frames_per_block =
-        block_frames * spec.sample_rate_hz as usize / rate as usize / spec.hop_samples;
-    let (producer, mut consumer) = frame_ring(2 * frames_per_block + 64);
-    let mut capture = CaptureSide::new(spec, rate, 1, producer)?;
-    let mut stream = recognizer.create_stream();
+    let mut stream = PushStream::new(recognizer, rate, 1)?;
     let mut out = FileTranscript {
         file: path.to_path_buf(),
         audio_s: 0.0,
         text: String::new(),
         segments: Vec::new(),
     };
+    let keep = |event: TranscriptEvent, segments: &mut Vec<Transcript>| {
+        if let TranscriptEvent::Final(t) = event {
+            segments.push(t);
+        }
+    };
     let mut block = Vec::with_capacity(block_frames);
     let mut failure = None;
     loop {
         let step = wav.read_mono(&mut block, block_frames).and_then(|n| {
-            if n > 0 {
-                capture.push_f32(&block, now_ns(&stream));
-                drain(recognizer, &mut stream, &mut consumer, &mut out.segments)?;
-            }
+            stream.push(&block, |e| keep(e, &mut out.segments))?;
             Ok(n)
         });
         match step {
@@ -89,10 +85,7 @@ pub fn transcribe_file(
         }
     }
     // Finish the stream even after a read error, so audio already read is transcribed.
-    capture.finish(now_ns(&stream));
-    let flushed = drain(recognizer, &mut stream, &mut consumer, &mut out.segments)
-        .and_then(|_| stream.input_finished())
-        .and_then(|_| drain(recognizer, &mut stream, &mut consumer, &mut out.segments));
+    let flushed = stream.finish(|e| keep(e, &mut out.segments));
     out.audio_s = stream.audio_seconds();
     if failure.is_none() && out.audio_s == 0.0 {
         failure = Some(Error::Audio {
@@ -113,28 +106,4 @@ pub fn transcribe_file(
             partial: Some(Box::new(out)),
         }),
     }
-}
-
-fn now_ns(stream: &Stream) -> u64 {
-    u64::try_from(stream.epoch().elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Move every frame in the ring into the stream, then collect the finals that result. (A file has no latency to
-/// keep, so the recognizer polls once per block, not after every frame as the live loop does: fewer speculative
-/// final decodes, the same text.)
-fn drain(
-    recognizer: &Recognizer,
-    stream: &mut Stream,
-    consumer: &mut FrameConsumer,
-    finals: &mut Vec<Transcript>,
-) -> Result<()> {
-    while let Some(frame) = consumer.pop() {
-        stream.accept_frame(&frame)?;
-    }
-    while let Some(event) = recognizer.poll(stream)? {
-        if let TranscriptEvent::Final(t) = event {
-            finals.push(t);
-        }
-    }
-    Ok(())
 }

@@ -19,6 +19,7 @@ mod endpoint;
 mod events;
 mod file;
 mod live;
+mod push;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment};
 pub use events::{AudioLost, Endpoint, Partial, Transcript, TranscriptEvent};
 pub use file::{transcribe_file, FileFailure, FileTranscript};
 pub use live::{run_recognizer, LiveStats};
+pub use push::PushStream;
 
 use crate::decode::{decode_segment, DecodeOptions, Decoder, Prefix, SegmentDecode, Vocabulary};
 use crate::error::{check_range, ConfigSource, Error, Result};

@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod listen_cli;
 mod live;
 mod model_parity;
+mod serve;
 mod wav_formats;
 
 #[global_allocator]

@@ -24,6 +24,8 @@ pub enum Command {
     Listen(ListenArgs),
     /// Measure latency and throughput: a corpus through the live path, every stage timed.
     Bench(BenchArgs),
+    /// Serve speech-to-text over the Wyoming protocol (Home Assistant, voice satellites).
+    Serve(ServeArgs),
     /// List the audio input devices.
     Devices,
     /// List the device profiles in firmware-configs/.
@@ -104,6 +106,31 @@ pub struct BenchArgs {
     /// memory and latency drift between the first and last ten minutes.
     #[arg(long, value_name = "MINUTES", value_parser = soak_minutes)]
     pub soak: Option<f64>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen: tcp://HOST:PORT or unix://PATH. The default is loopback only; tcp://0.0.0.0:PORT exposes the
+    /// server to the network, and the Wyoming protocol has no authentication: anyone who can reach the port can use it.
+    #[arg(long, default_value = "tcp://127.0.0.1:10300")]
+    pub uri: String,
+    /// Connections served at once; one more gets an `error` event (code `busy`).
+    #[arg(long, default_value_t = 8, value_parser = ranged_usize::<1, 256>)]
+    pub max_connections: usize,
+    /// Close a connection that sends nothing for this many seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub idle_timeout_s: u64,
+    /// Drop a client that does not read what the server writes for this many seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_timeout_s: u64,
+    /// On Ctrl-C or SIGTERM, give utterances in flight this many seconds to finish (then refuse them).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_s: u64,
+    /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
+    #[arg(long, value_parser = ranged_usize::<1, 64>)]
+    pub threads: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

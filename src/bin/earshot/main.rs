@@ -6,6 +6,7 @@
 mod args;
 mod bench;
 mod listen;
+mod serve;
 mod transcribe;
 mod view;
 
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Command::Transcribe(args) => transcribe::run(args),
         Command::Listen(args) => listen::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Devices => devices(),
         Command::Profiles => profiles(),
     };

@@ -1,0 +1,50 @@
+//! `earshot serve`: the Wyoming speech-to-text server, until Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use earshot::wyoming::{serve, Listener, ServeOptions};
+use earshot::Recognizer;
+
+use crate::args::{Overrides, ServeArgs};
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut profile = args.common.load_profile(Overrides {
+        threads: args.threads,
+        ..Overrides::default()
+    })?;
+    // Only finals reach the client (a chunk can never be taken back): no partial decodes.
+    profile.partials.interval_ms = 0;
+    let model = args.common.load_model(&profile)?;
+    let recognizer = Recognizer::new(model, profile.recognizer_config())?;
+    let listener = Listener::bind(&args.uri)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = stop.clone();
+    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
+    eprintln!(
+        "earshot: serving Wyoming speech-to-text on {} (profile {}, up to {} connection(s); Ctrl-C to stop)",
+        listener.uri(),
+        profile.name,
+        args.max_connections
+    );
+    let options = ServeOptions {
+        max_connections: args.max_connections,
+        idle_timeout: Duration::from_secs(args.idle_timeout_s),
+        write_timeout: Duration::from_secs(args.write_timeout_s),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_s),
+        ..ServeOptions::default()
+    };
+    serve(
+        listener,
+        recognizer,
+        options,
+        stop,
+        Arc::new(|line: &str| eprintln!("earshot: {line}")),
+    )?;
+    eprintln!("earshot: stopped serving");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,762 @@
+//! `earshot serve`: a Wyoming speech-to-text server. One shared [`Recognizer`]; one thread and one [`PushStream`]
+//! per connection, fed as the audio arrives, so the transcript is ready soon after `audio-stop`. Reading the socket
+//! is the backpressure: a client streaming faster than real time waits in TCP flow control, and nothing is dropped.
+//!
+//! A bad client gets an `error` event where the connection still allows it, one log line, and its connection closed;
+//! nothing it sends can make the server allocate without bound (see [`Limits`]) or panic, and other connections go
+//! on.
+
+use std::cell::Cell;
+use std::io::{BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::{read_event, write_event, Event, Limits, ProtocolError};
+use crate::audio::{PcmDecoder, PcmFormat, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::error::{Error, Result};
+use crate::stream::{PushStream, Recognizer, TranscriptEvent};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Connections served at once; one more gets an `error` event (code `busy`) and is closed.
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed (code `timeout`).
+    pub idle_timeout: Duration,
+    /// A client that does not read what the server writes for this long is dropped.
+    pub write_timeout: Duration,
+    /// After a stop request, how long an utterance in flight may take to finish (its client sends the rest and
+    /// `audio-stop`, and gets its transcript); past it, the utterance is refused (code `shutting-down`).
+    pub shutdown_grace: Duration,
+    /// Size limits for what clients send.
+    pub limits: Limits,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            max_connections: 8,
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A bound listening socket: `tcp://HOST:PORT` or `unix://PATH`.
+#[derive(Debug)]
+pub enum Listener {
+    /// A TCP socket.
+    Tcp(TcpListener),
+    /// A Unix domain socket (removed when the server ends).
+    Unix(UnixListener, PathBuf),
+}
+
+impl Listener {
+    /// Bind `uri`: `tcp://HOST:PORT` (port 0 picks a free one) or `unix://PATH` (a stale socket file left by an
+    /// earlier run is replaced; one a server still listens on is refused).
+    pub fn bind(uri: &str) -> Result<Listener> {
+        let bad = |reason: String| Error::Device(format!("cannot listen on {uri}: {reason}"));
+        if let Some(address) = uri.strip_prefix("tcp://") {
+            TcpListener::bind(address)
+                .map(Listener::Tcp)
+                .map_err(|e| bad(e.to_string()))
+        } else if let Some(path) = uri.strip_prefix("unix://") {
+            let path = PathBuf::from(path);
+            if path.exists() {
+                if UnixStream::connect(&path).is_ok() {
+                    return Err(bad("another server is listening there".into()));
+                }
+                std::fs::remove_file(&path).map_err(|e| bad(e.to_string()))?;
+            }
+            UnixListener::bind(&path)
+                .map(|l| Listener::Unix(l, path))
+                .map_err(|e| bad(e.to_string()))
+        } else {
+            Err(bad(
+                "give tcp://HOST:PORT (e.g. tcp://127.0.0.1:10300) or unix://PATH".into(),
+            ))
+        }
+    }
+
+    /// The address clients connect to (with the port actually bound).
+    pub fn uri(&self) -> String {
+        match self {
+            Listener::Tcp(l) => l
+                .local_addr()
+                .map_or_else(|_| "tcp://?".into(), |a| format!("tcp://{a}")),
+            Listener::Unix(_, path) => format!("unix://{}", path.display()),
+        }
+    }
+
+    fn set_nonblocking(&self) -> std::io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.set_nonblocking(true),
+            Listener::Unix(l, _) => l.set_nonblocking(true),
+        }
+    }
+
+    fn accept(&self) -> std::io::Result<(Connection, String)> {
+        match self {
+            Listener::Tcp(l) => l
+                .accept()
+                .map(|(s, peer)| (Connection::Tcp(s), peer.to_string())),
+            Listener::Unix(l, path) => l
+                .accept()
+                .map(|(s, _)| (Connection::Unix(s), path.display().to_string())),
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Unix(_, path) = self {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// How often a blocked read wakes to check for shutdown and the idle timeout.
+const POLL: Duration = Duration::from_millis(200);
+
+/// How long a closing connection drains what the client still sends, so the close does not reset the connection
+/// before the client has read the `error` event.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// The server's stop request as one connection sees it: an idle connection ends at once; an utterance in flight
+/// may finish within the grace period (nothing already heard is lost), and is refused after it.
+struct Stopping<'a> {
+    stop: &'a AtomicBool,
+    grace: Duration,
+    seen: Cell<Option<Instant>>,
+    /// An utterance is in flight.
+    busy: Cell<bool>,
+}
+
+impl Stopping<'_> {
+    fn must_end(&self) -> bool {
+        if !self.stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        let seen = self.seen.get().unwrap_or_else(Instant::now);
+        self.seen.set(Some(seen));
+        !self.busy.get() || seen.elapsed() >= self.grace
+    }
+}
+
+/// Reads the socket, waking every [`POLL`] to end the read when the connection must end for a stop or the client has
+/// been idle too long. A wake-up returns no data, so no event is ever cut in half.
+struct Watched<'a> {
+    connection: Connection,
+    stopping: &'a Stopping<'a>,
+    idle_timeout: Duration,
+    last_data: Instant,
+}
+
+impl Read for Watched<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.connection.read(buf) {
+                Ok(n) => {
+                    self.last_data = Instant::now();
+                    return Ok(n);
+                }
+                Err(e) if is_timeout(&e) => {
+                    if self.stopping.must_end() {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::Interrupted,
+                            SHUTTING_DOWN,
+                        ));
+                    }
+                    if self.last_data.elapsed() >= self.idle_timeout {
+                        return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+const SHUTTING_DOWN: &str = "the server is shutting down";
+
+/// One client's socket.
+#[derive(Debug)]
+enum Connection {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Connection {
+    fn try_clone(&self) -> std::io::Result<Connection> {
+        Ok(match self {
+            Connection::Tcp(s) => Connection::Tcp(s.try_clone()?),
+            Connection::Unix(s) => Connection::Unix(s.try_clone()?),
+        })
+    }
+
+    fn configure(&self, options: &ServeOptions) -> std::io::Result<()> {
+        let (read, write) = (Some(POLL), Some(options.write_timeout));
+        match self {
+            Connection::Tcp(s) => {
+                s.set_nonblocking(false)?;
+                s.set_nodelay(true)?;
+                s.set_read_timeout(read)?;
+                s.set_write_timeout(write)
+            }
+            Connection::Unix(s) => {
+                s.set_nonblocking(false)?;
+                s.set_read_timeout(read)?;
+                s.set_write_timeout(write)
+            }
+        }
+    }
+
+    fn shutdown(&self, how: Shutdown) {
+        let _ = match self {
+            Connection::Tcp(s) => s.shutdown(how),
+            Connection::Unix(s) => s.shutdown(how),
+        };
+    }
+}
+
+impl Read for Connection {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Connection::Tcp(s) => s.read(buf),
+            Connection::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Connection {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Connection::Tcp(s) => s.write(buf),
+            Connection::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Connection::Tcp(s) => s.flush(),
+            Connection::Unix(s) => s.flush(),
+        }
+    }
+}
+
+/// Serve `listener` until `stop` is set, then stop accepting, close idle connections, let utterances in flight finish
+/// within [`ServeOptions::shutdown_grace`] (refusing them after it: an `error` event with code `shutting-down`), and
+/// return. `log` gets one line per connection (and per refused one).
+pub fn serve(
+    listener: Listener,
+    recognizer: Recognizer,
+    options: ServeOptions,
+    stop: Arc<AtomicBool>,
+    log: Arc<dyn Fn(&str) + Send + Sync>,
+) -> Result<()> {
+    let uri = listener.uri();
+    listener
+        .set_nonblocking()
+        .map_err(|e| Error::Device(format!("cannot listen on {uri}: {e}")))?;
+    let info = Arc::new(info_event(&recognizer));
+    let active = Arc::new(AtomicUsize::new(0));
+    let mut workers: Vec<JoinHandle<()>> = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        let (connection, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(50));
+                workers.retain(|w| !w.is_finished());
+                continue;
+            }
+            Err(e) => {
+                log(&format!("accept failed: {e}"));
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        let mut connection = connection;
+        if connection.configure(&options).is_err() {
+            continue;
+        }
+        if active.load(Ordering::SeqCst) >= options.max_connections {
+            let text = format!(
+                "the server is busy: it serves {} connection(s) at once (--max-connections)",
+                options.max_connections
+            );
+            let _ = write_event(&mut connection, &error_event("busy", &text));
+            log(&format!("{peer}: refused: {text}"));
+            continue;
+        }
+        active.fetch_add(1, Ordering::SeqCst);
+        let job = {
+            let (recognizer, options, stop, log, info, active) = (
+                recognizer.clone(),
+                options.clone(),
+                stop.clone(),
+                log.clone(),
+                info.clone(),
+                active.clone(),
+            );
+            move || {
+                let stopping = Stopping {
+                    stop: &stop,
+                    grace: options.shutdown_grace,
+                    seen: Cell::new(None),
+                    busy: Cell::new(false),
+                };
+                let summary = Client::new(&recognizer, &options, &stopping, &info).run(connection);
+                log(&format!("{peer}: {summary}"));
+                active.fetch_sub(1, Ordering::SeqCst);
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("earshot-connection".into())
+            .spawn(job);
+        match spawned {
+            Ok(worker) => workers.push(worker),
+            Err(e) => {
+                active.fetch_sub(1, Ordering::SeqCst);
+                log(&format!("cannot start a connection thread: {e}"));
+            }
+        }
+    }
+    // Shutting down: every connection's read wakes within POLL, refuses what is in flight and closes.
+    for worker in workers {
+        let _ = worker.join();
+    }
+    Ok(())
+}
+
+/// The `info` answer to `describe`.
+fn info_event(recognizer: &Recognizer) -> Event {
+    let manifest = recognizer.model().manifest();
+    let version = env!("CARGO_PKG_VERSION");
+    Event::new(
+        "info",
+        json!({
+            "asr": [{
+                "name": "earshot",
+                "attribution": {"name": "earshot", "url": "https://github.com/earshot-stt/earshot"},
+                "installed": true,
+                "description": "Embedded streaming speech-to-text: decodes while the audio arrives",
+                "version": version,
+                "models": [{
+                    "name": manifest.name,
+                    "attribution": {"name": "OpenAI (Whisper tiny.en)", "url": "https://github.com/openai/whisper"},
+                    "installed": true,
+                    "description": manifest.description,
+                    "version": version,
+                    "languages": ["en"],
+                }],
+                "supports_transcript_streaming": true,
+                "requires_external_vad": true,
+            }],
+            "tts": [], "handle": [], "intent": [], "wake": [], "mic": [], "snd": [],
+        }),
+    )
+}
+
+fn error_event(code: &str, text: &str) -> Event {
+    Event::new("error", json!({"text": text, "code": code}))
+}
+
+/// The audio format of an utterance (`audio-start`), and what its chunks must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AudioFormat {
+    rate: u32,
+    width: usize,
+    channels: usize,
+}
+
+impl AudioFormat {
+    /// The format in `data`, or what is wrong with it; `fallback` fills fields a chunk leaves out.
+    fn parse(
+        data: &serde_json::Map<String, Value>,
+        fallback: Option<AudioFormat>,
+    ) -> std::result::Result<AudioFormat, String> {
+        let field = |name: &str, fallback: Option<u64>| -> std::result::Result<u64, String> {
+            match data.get(name) {
+                Some(v) => v
+                    .as_u64()
+                    .ok_or_else(|| format!("\"{name}\" {v} is not a whole number")),
+                None => fallback.ok_or_else(|| format!("\"{name}\" is missing")),
+            }
+        };
+        let rate = field("rate", fallback.map(|f| u64::from(f.rate)))?;
+        let width = field("width", fallback.map(|f| f.width as u64))?;
+        let channels = field("channels", fallback.map(|f| f.channels as u64))?;
+        if !(u64::from(MIN_RATE_HZ)..=u64::from(MAX_RATE_HZ)).contains(&rate) {
+            return Err(format!(
+                "rate {rate} Hz is outside {MIN_RATE_HZ}..={MAX_RATE_HZ}"
+            ));
+        }
+        if width != 2 && width != 4 {
+            return Err(format!(
+                "width {width} is not supported (2: 16-bit, 4: 32-bit samples)"
+            ));
+        }
+        if !(1..=u64::from(MAX_CHANNELS)).contains(&channels) {
+            return Err(format!(
+                "{channels} channels: 1 to {MAX_CHANNELS} are supported"
+            ));
+        }
+        Ok(AudioFormat {
+            rate: rate as u32,
+            width: width as usize,
+            channels: channels as usize,
+        })
+    }
+}
+
+/// One utterance in flight (`audio-start` seen, `audio-stop` not yet).
+struct Utterance {
+    format: AudioFormat,
+    decoder: PcmDecoder,
+    stream: PushStream,
+    samples: Vec<f32>,
+    /// The committed text sent so far as `transcript-chunk`s (finals only: a chunk can never be taken back).
+    text: String,
+    started: bool,
+}
+
+/// What one connection asked for and did.
+struct Client<'a> {
+    recognizer: &'a Recognizer,
+    options: &'a ServeOptions,
+    stopping: &'a Stopping<'a>,
+    info: &'a Event,
+    language: Option<String>,
+    utterance: Option<Utterance>,
+    utterances: usize,
+    audio_s: f64,
+    latencies_ms: Vec<f64>,
+}
+
+/// Why a connection ended, for its log line.
+enum End {
+    /// The client closed it between utterances.
+    Closed,
+    /// The server refused something: an `error` event with this code and text is sent (when it can be).
+    Refused(&'static str, String),
+    /// The connection failed (a reset, a write that timed out).
+    Failed(String),
+}
+
+impl<'a> Client<'a> {
+    fn new(
+        recognizer: &'a Recognizer,
+        options: &'a ServeOptions,
+        stopping: &'a Stopping<'a>,
+        info: &'a Event,
+    ) -> Client<'a> {
+        Client {
+            recognizer,
+            options,
+            stopping,
+            info,
+            language: None,
+            utterance: None,
+            utterances: 0,
+            audio_s: 0.0,
+            latencies_ms: Vec::new(),
+        }
+    }
+
+    /// Serve the connection to its end; the summary line for the log.
+    fn run(mut self, connection: Connection) -> String {
+        let mut writer = match connection.try_clone() {
+            Ok(writer) => writer,
+            Err(e) => return format!("closed: {e}"),
+        };
+        let mut reader = BufReader::new(Watched {
+            connection,
+            stopping: self.stopping,
+            idle_timeout: self.options.idle_timeout,
+            last_data: Instant::now(),
+        });
+        let end = loop {
+            // Checked between events too: a client streaming audio never leaves its read idle.
+            if self.stopping.must_end() {
+                break self.shutting_down();
+            }
+            let event = match read_event(&mut reader, &self.options.limits) {
+                Ok(Some(event)) => event,
+                Ok(None) => break self.closed(),
+                Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    break self.shutting_down()
+                }
+                Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    break End::Refused(
+                        "timeout",
+                        format!(
+                            "nothing received for {} s",
+                            self.options.idle_timeout.as_secs()
+                        ),
+                    )
+                }
+                Err(ProtocolError::Io(e)) => break End::Failed(e.to_string()),
+                Err(e) => break End::Refused("bad-event", format!("{e}")),
+            };
+            match self.handle(&event, &mut writer) {
+                Ok(()) => self.stopping.busy.set(self.utterance.is_some()),
+                Err(end) => break end,
+            }
+        };
+        let summary = self.summary();
+        match end {
+            End::Closed => format!("closed; {summary}"),
+            End::Refused(code, text) => {
+                let sent = write_event(&mut writer, &error_event(code, &text));
+                linger(reader.get_mut(), &writer);
+                let note = if sent.is_err() {
+                    " (the client did not take the error event)"
+                } else {
+                    ""
+                };
+                format!("error {code}: {text}{note}; {summary}")
+            }
+            End::Failed(reason) => format!("connection failed: {reason}; {summary}"),
+        }
+    }
+
+    /// The end of the client's stream: closed between utterances, mid-utterance, or by the shutdown.
+    fn closed(&self) -> End {
+        match self.utterance {
+            None => End::Closed,
+            Some(_) => End::Failed("the client disconnected mid-utterance".into()),
+        }
+    }
+
+    /// The server stops: an idle connection just closes; an utterance still in flight after the grace period is
+    /// refused.
+    fn shutting_down(&self) -> End {
+        match self.utterance {
+            None => End::Closed,
+            Some(_) => End::Refused(
+                "shutting-down",
+                format!(
+                    "{SHUTTING_DOWN}; the utterance was not finished within {} s and was not transcribed",
+                    self.stopping.grace.as_secs()
+                ),
+            ),
+        }
+    }
+
+    fn summary(&self) -> String {
+        let mut sorted = self.latencies_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        let pick =
+            |q: f64| sorted.get(((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1));
+        let latency = match (pick(0.5), pick(0.95)) {
+            (Some(p50), Some(p95)) => {
+                format!(", audio-stop -> transcript p50 {p50:.0} ms, p95 {p95:.0} ms")
+            }
+            _ => String::new(),
+        };
+        format!(
+            "{} utterance(s), {:.1} s of audio{latency}",
+            self.utterances, self.audio_s
+        )
+    }
+
+    fn handle(&mut self, event: &Event, writer: &mut Connection) -> std::result::Result<(), End> {
+        let send = |writer: &mut Connection, event: &Event| {
+            write_event(writer, event).map_err(|e| End::Failed(format!("write: {e}")))
+        };
+        match event.kind.as_str() {
+            "describe" => send(writer, self.info),
+            "ping" => send(
+                writer,
+                &Event::new("pong", Value::Object(event.data.clone())),
+            ),
+            "transcribe" => {
+                let language = event.data.get("language").and_then(Value::as_str);
+                if let Some(language) = language.filter(|l| !l.to_lowercase().starts_with("en")) {
+                    return Err(End::Refused(
+                        "unsupported-language",
+                        format!("language {language:?}: this model transcribes English only"),
+                    ));
+                }
+                self.language = language.map(str::to_string);
+                Ok(())
+            }
+            "audio-start" => {
+                if self.utterance.is_some() {
+                    return Err(End::Refused(
+                        "bad-sequence",
+                        "audio-start inside an utterance (send audio-stop first)".into(),
+                    ));
+                }
+                let format = AudioFormat::parse(&event.data, None)
+                    .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
+                let encoding = if format.width == 2 {
+                    PcmFormat::S16le
+                } else {
+                    PcmFormat::S32le
+                };
+                let stream = PushStream::new(self.recognizer, format.rate, format.channels)
+                    .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
+                self.utterance = Some(Utterance {
+                    format,
+                    decoder: PcmDecoder::new(encoding, format.channels),
+                    stream,
+                    samples: Vec::new(),
+                    text: String::new(),
+                    started: false,
+                });
+                Ok(())
+            }
+            "audio-chunk" => {
+                let Some(utterance) = &mut self.utterance else {
+                    return Err(End::Refused(
+                        "bad-sequence",
+                        "audio-chunk before audio-start".into(),
+                    ));
+                };
+                let format = AudioFormat::parse(&event.data, Some(utterance.format))
+                    .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
+                if format != utterance.format {
+                    return Err(End::Refused("format-changed", format!("audio-chunk is {} Hz, {} bytes, {} channel(s) but audio-start said {} Hz, {} \
+                         bytes, {} channel(s)",
+                        format.rate,
+                        format.width,
+                        format.channels,
+                        utterance.format.rate,
+                        utterance.format.width,
+                        utterance.format.channels
+                    )));
+                }
+                let samples = &mut utterance.samples;
+                samples.clear();
+                utterance
+                    .decoder
+                    .push(&event.payload, |s| samples.extend_from_slice(s));
+                let mut finals = Vec::new();
+                utterance
+                    .stream
+                    .push(&utterance.samples, |e| finals.extend(final_text(e)))
+                    .map_err(|e| End::Failed(format!("recognizer: {e}")))?;
+                self.send_chunks(finals, writer)
+            }
+            "audio-stop" => {
+                let stopped = Instant::now();
+                let Some(mut utterance) = self.utterance.take() else {
+                    return Err(End::Refused(
+                        "bad-sequence",
+                        "audio-stop without audio-start".into(),
+                    ));
+                };
+                let mut finals = Vec::new();
+                utterance
+                    .stream
+                    .finish(|e| finals.extend(final_text(e)))
+                    .map_err(|e| End::Failed(format!("recognizer: {e}")))?;
+                self.audio_s += utterance.stream.audio_seconds();
+                self.utterance = Some(utterance);
+                self.send_chunks(finals, writer)?;
+                let Some(utterance) = self.utterance.take() else {
+                    return Ok(());
+                };
+                let mut data = json!({"text": utterance.text});
+                if let Some(language) = &self.language {
+                    data["language"] = json!(language);
+                }
+                if !utterance.started {
+                    send(
+                        writer,
+                        &Event::new("transcript-start", language_data(&self.language)),
+                    )?;
+                }
+                send(writer, &Event::new("transcript", data))?;
+                self.latencies_ms
+                    .push(stopped.elapsed().as_secs_f64() * 1000.0);
+                send(writer, &Event::new("transcript-stop", json!({})))?;
+                self.utterances += 1;
+                self.language = None;
+                Ok(())
+            }
+            _ => Ok(()), // unknown event types are ignored, as the protocol asks
+        }
+    }
+
+    /// Send new finals as `transcript-chunk`s (after `transcript-start`, once per utterance).
+    fn send_chunks(
+        &mut self,
+        finals: Vec<String>,
+        writer: &mut Connection,
+    ) -> std::result::Result<(), End> {
+        let Some(utterance) = &mut self.utterance else {
+            return Ok(());
+        };
+        for text in finals {
+            let delta = if utterance.text.is_empty() {
+                text
+            } else {
+                format!(" {text}")
+            };
+            if !utterance.started {
+                write_event(
+                    writer,
+                    &Event::new("transcript-start", language_data(&self.language)),
+                )
+                .map_err(|e| End::Failed(format!("write: {e}")))?;
+                utterance.started = true;
+            }
+            write_event(
+                writer,
+                &Event::new("transcript-chunk", json!({"text": delta})),
+            )
+            .map_err(|e| End::Failed(format!("write: {e}")))?;
+            utterance.text.push_str(&delta);
+        }
+        Ok(())
+    }
+}
+
+/// Close our side and read (discarding) what the client still sends, for at most [`LINGER`]: closing a socket with
+/// unread data resets the connection, and the client could lose the `error` event just written.
+fn linger(reader: &mut Watched<'_>, writer: &Connection) {
+    writer.shutdown(Shutdown::Write);
+    let until = Instant::now() + LINGER;
+    let mut sink = [0u8; 8192];
+    while Instant::now() < until {
+        match reader.connection.read(&mut sink) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if is_timeout(&e) => {}
+            Err(_) => break,
+        }
+    }
+}
+
+fn final_text(event: TranscriptEvent) -> Option<String> {
+    match event {
+        TranscriptEvent::Final(t) if !t.text.trim().is_empty() => Some(t.text.trim().to_string()),
+        _ => None,
+    }
+}
+
+fn language_data(language: &Option<String>) -> Value {
+    match language {
+        Some(language) => json!({"language": language}),
+        None => json!({}),
+    }
+}

@@ -1,0 +1,431 @@
+//! `earshot serve` driven by the real Wyoming client library (the `wyoming` Python package in the venv `.ci/setup`
+//! makes), well-behaved and misbehaving clients alike, against the real server binary and model.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{root, speech};
+
+/// The venv's Python with the pinned `wyoming` package.
+fn python() -> PathBuf {
+    let venv = std::env::var_os("EARSHOT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let data = std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").unwrap()).join(".local/share")
+                });
+            data.join("earshot/venv")
+        });
+    let python = venv.join("bin/python");
+    assert!(
+        python.is_file(),
+        "no {}: run `bash .ci/setup` (it installs the wyoming client)",
+        python.display()
+    );
+    python
+}
+
+/// A running `earshot serve`, its URI and its log lines; killed when dropped.
+struct Server {
+    child: Child,
+    uri: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        Server::start_at("tcp://127.0.0.1:0", extra)
+    }
+
+    fn start_at(uri: &str, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
+            .args(["serve", "--uri", uri])
+            .args(extra)
+            .current_dir(root())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let uri = first
+            .split_whitespace()
+            .find(|w| w.starts_with("tcp://") || w.starts_with("unix://"))
+            .unwrap_or_else(|| panic!("no URI in {first:?}"))
+            .to_string();
+        let log = Arc::new(Mutex::new(vec![first]));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Server { child, uri, log }
+    }
+
+    /// Run the test client; its JSON output.
+    fn client(&self, args: &[&str]) -> Value {
+        let o = Command::new(python())
+            .arg(root().join("tests/wyoming/client.py"))
+            .arg(&self.uri)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "client {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn transcribe_text(wav: &str) -> String {
+    let o = crate::common::earshot(&["transcribe", "-q", speech(wav).to_str().unwrap()]);
+    assert!(o.status.success());
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[test]
+fn describe_answers_info_as_the_wyoming_package_reads_it() {
+    let server = Server::start(&[]);
+    let info = server.client(&["describe"]);
+    assert_eq!(info["name"], "earshot");
+    assert_eq!(info["installed"], true);
+    assert_eq!(info["streaming"], true);
+    assert_eq!(info["requires_external_vad"], true);
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(info["models"][0]["name"], "whisper-tiny-en-int8");
+    assert_eq!(info["models"][0]["languages"], serde_json::json!(["en"]));
+}
+
+#[test]
+fn a_wav_streamed_in_real_time_gets_the_transcribe_text_with_streaming_events_in_order() {
+    let server = Server::start(&[]);
+    for wav in ["long02.wav", "q02.wav"] {
+        let out = server.client(&["stream", "--realtime", speech(wav).to_str().unwrap()]);
+        let u = &out["utterances"][0];
+        let text = u["text"].as_str().unwrap();
+        assert_eq!(text, transcribe_text(wav), "{wav}");
+        let events: Vec<&str> = u["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        assert_eq!(events.first(), Some(&"transcript-start"), "{events:?}");
+        assert_eq!(
+            &events[events.len() - 2..],
+            ["transcript", "transcript-stop"],
+            "{events:?}"
+        );
+        assert!(
+            events[1..events.len() - 2]
+                .iter()
+                .all(|e| *e == "transcript-chunk"),
+            "{events:?}"
+        );
+        let chunks: String = u["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert!(
+            text.starts_with(&chunks),
+            "chunks {chunks:?} are not a prefix of {text:?}"
+        );
+    }
+}
+
+#[test]
+fn several_utterances_on_one_connection_and_one_per_connection() {
+    let server = Server::start(&[]);
+    let wavs = ["q02.wav", "cmd04_44100hz.wav", "dict01_stereo_16000hz.wav"];
+    let paths: Vec<String> = wavs
+        .iter()
+        .map(|w| speech(w).to_str().unwrap().to_string())
+        .collect();
+    let mut args = vec!["stream"];
+    args.extend(paths.iter().map(String::as_str));
+    let out = server.client(&args);
+    for (u, wav) in out["utterances"].as_array().unwrap().iter().zip(wavs) {
+        assert_eq!(u["text"].as_str().unwrap(), transcribe_text(wav), "{wav}");
+    }
+    for (path, wav) in paths.iter().zip(wavs) {
+        let out = server.client(&["stream", path]);
+        assert_eq!(
+            out["utterances"][0]["text"].as_str().unwrap(),
+            transcribe_text(wav),
+            "{wav}"
+        );
+    }
+    assert!(server.log().contains("3 utterance(s)"), "{}", server.log());
+}
+
+#[test]
+fn bad_clients_get_an_error_and_cost_no_other_client_anything() {
+    let mut server = Server::start(&["--idle-timeout-s", "2", "--write-timeout-s", "2"]);
+    // A good client streams in real time the whole time the bad ones misbehave.
+    let good = {
+        let uri = server.uri.clone();
+        let wav = speech("long05.wav");
+        std::thread::spawn(move || {
+            let o = Command::new(python())
+                .arg(root().join("tests/wyoming/client.py"))
+                .args([uri.as_str(), "stream", "--realtime", wav.to_str().unwrap()])
+                .output()
+                .unwrap();
+            serde_json::from_slice::<Value>(&o.stdout).unwrap()
+        })
+    };
+    let cases = [
+        ("malformed-json", Some("bad-event"), "header is not JSON"),
+        (
+            "long-header",
+            Some("bad-event"),
+            "header line over 65536 bytes",
+        ),
+        (
+            "huge-payload",
+            Some("bad-event"),
+            "payload_length 1000000000 is over the limit",
+        ),
+        (
+            "huge-data",
+            Some("bad-event"),
+            "data_length 1000000000 is over the limit",
+        ),
+        (
+            "chunk-before-start",
+            Some("bad-sequence"),
+            "audio-chunk before audio-start",
+        ),
+        (
+            "format-change",
+            Some("format-changed"),
+            "audio-start said 16000 Hz",
+        ),
+        ("unsupported-format", Some("unsupported-audio"), "width 3"),
+        (
+            "wrong-language",
+            Some("unsupported-language"),
+            "English only",
+        ),
+        ("idle", Some("timeout"), "nothing received for 2 s"),
+        ("disconnect-mid-utterance", None, ""),
+    ];
+    for (case, code, says) in cases {
+        let got = server.client(&["bad", case]);
+        match code {
+            Some(code) => {
+                assert_eq!(got["type"], "error", "{case}: {got}");
+                assert_eq!(got["data"]["code"], code, "{case}: {got}");
+                assert!(
+                    got["data"]["text"].as_str().unwrap().contains(says),
+                    "{case}: {got}"
+                );
+            }
+            None => assert!(got.is_null()),
+        }
+        assert!(server.alive(), "{case} took the server down");
+    }
+    // A reader that never reads: the server's writes time out and it drops that client alone.
+    let slow = server.client(&["bad", "slow-reader"]);
+    assert!(
+        !slow["stopped"].is_null(),
+        "the server never dropped the slow reader: {slow}"
+    );
+    let good = good.join().unwrap();
+    assert_eq!(
+        good["utterances"][0]["text"].as_str().unwrap(),
+        transcribe_text("long05.wav")
+    );
+    assert!(server.alive());
+    let log = server.log();
+    assert!(
+        log.contains("mid-utterance") && log.contains("connection failed: write"),
+        "{log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    // One log line per connection: the good client, 10 bad ones, the slow reader, the describe below.
+    assert!(server.client(&["describe"])["name"] == "earshot");
+}
+
+#[test]
+fn past_the_connection_limit_a_client_gets_busy_and_the_first_keeps_its_audio() {
+    let server = Server::start(&["--max-connections", "1"]);
+    let first = {
+        let uri = server.uri.clone();
+        let wav = speech("long02.wav");
+        std::thread::spawn(move || {
+            let o = Command::new(python())
+                .arg(root().join("tests/wyoming/client.py"))
+                .args([uri.as_str(), "stream", "--realtime", wav.to_str().unwrap()])
+                .output()
+                .unwrap();
+            serde_json::from_slice::<Value>(&o.stdout).unwrap()
+        })
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    let second = server.client(&["bad", "idle"]);
+    assert_eq!(second["data"]["code"], "busy", "{second}");
+    let first = first.join().unwrap();
+    assert_eq!(
+        first["utterances"][0]["text"].as_str().unwrap(),
+        transcribe_text("long02.wav")
+    );
+}
+
+/// Stream long05 in real time, SIGTERM the server 2 s in; the client's result, the seconds the server took to exit,
+/// its log.
+fn terminate_mid_utterance(extra: &[&str]) -> (Value, f64, String) {
+    let mut server = Server::start(extra);
+    let client = {
+        let uri = server.uri.clone();
+        let wav = speech("long05.wav");
+        std::thread::spawn(move || {
+            let o = Command::new(python())
+                .arg(root().join("tests/wyoming/client.py"))
+                .args([uri.as_str(), "stream", "--realtime", wav.to_str().unwrap()])
+                .output()
+                .unwrap();
+            serde_json::from_slice::<Value>(&o.stdout).unwrap()
+        })
+    };
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(20),
+            "still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let took = sent.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(200));
+    (client.join().unwrap(), took, server.log())
+}
+
+#[test]
+fn sigterm_lets_the_utterance_in_flight_finish_then_stops() {
+    let (got, took, log) = terminate_mid_utterance(&[]);
+    assert_eq!(
+        got["utterances"][0]["text"].as_str().unwrap(),
+        transcribe_text("long05.wav"),
+        "{got}"
+    );
+    assert!(took < 11.0, "took {took:.1} s (grace 10 s)");
+    assert!(log.contains("stopped serving"), "{log}");
+}
+
+#[test]
+fn sigterm_refuses_an_utterance_past_the_grace_period() {
+    let (got, took, log) = terminate_mid_utterance(&["--shutdown-grace-s", "1"]);
+    // The refusal is an `error` event where the connection still allows it: the client here is still sending audio
+    // when the server closes, and may see the close first.
+    let error = got["utterances"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        ["shutting-down", "closed before transcript-stop"].contains(&error),
+        "{got}"
+    );
+    assert!(took < 3.0, "took {took:.1} s (grace 1 s)");
+    assert!(log.contains("error shutting-down"), "{log}");
+}
+
+#[test]
+fn a_unix_socket_serves_too_and_is_removed_at_exit() {
+    let dir = crate::common::scratch_dir("serve-unix");
+    let path = dir.join("earshot.sock");
+    let uri = format!("unix://{}", path.display());
+    let mut server = Server::start_at(&uri, &[]);
+    assert_eq!(server.uri, uri);
+    let out = server.client(&["stream", speech("q02.wav").to_str().unwrap()]);
+    assert_eq!(
+        out["utterances"][0]["text"].as_str().unwrap(),
+        transcribe_text("q02.wav")
+    );
+    assert!(Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let _ = server.child.wait();
+    assert!(!path.exists(), "the socket file is left behind");
+}
+
+#[test]
+fn four_concurrent_clients_in_real_time_all_get_their_transcripts() {
+    let server = Server::start(&[]);
+    let wavs = [
+        "q02.wav",
+        "cmd04.wav",
+        "num01.wav",
+        "name01.wav",
+        "dict01.wav",
+    ];
+    let paths: Vec<String> = wavs
+        .iter()
+        .map(|w| speech(w).to_str().unwrap().to_string())
+        .collect();
+    let clients: Vec<_> = (0..4)
+        .map(|k| {
+            let uri = server.uri.clone();
+            let mut mine = paths.clone();
+            mine.rotate_left(k);
+            std::thread::spawn(move || {
+                let o = Command::new(python())
+                    .arg(root().join("tests/wyoming/client.py"))
+                    .args([uri.as_str(), "stream", "--realtime"])
+                    .args(&mine)
+                    .output()
+                    .unwrap();
+                (mine, serde_json::from_slice::<Value>(&o.stdout).unwrap())
+            })
+        })
+        .collect();
+    for client in clients {
+        let (mine, out) = client.join().unwrap();
+        let utterances = out["utterances"].as_array().unwrap();
+        assert_eq!(utterances.len(), mine.len());
+        for (u, path) in utterances.iter().zip(&mine) {
+            let wav = std::path::Path::new(path)
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap();
+            assert_eq!(u["text"].as_str().unwrap(), transcribe_text(wav), "{wav}");
+        }
+    }
+}
