@@ -279,7 +279,7 @@ pub fn serve(
     let active = Arc::new(AtomicUsize::new(0));
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
     while !stop.load(Ordering::SeqCst) {
-        let (connection, peer) = match listener.accept() {
+        let (mut connection, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(50));
@@ -292,7 +292,6 @@ pub fn serve(
                 continue;
             }
         };
-        let mut connection = connection;
         if connection.configure(&options).is_err() {
             continue;
         }
@@ -338,7 +337,8 @@ pub fn serve(
             }
         }
     }
-    // Shutting down: every connection's read wakes within POLL, refuses what is in flight and closes.
+    // Shutting down: every connection's read wakes within POLL; idle ones close, utterances in flight finish within the
+    // grace period or are refused.
     for worker in workers {
         let _ = worker.join();
     }
