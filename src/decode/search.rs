@@ -158,7 +158,8 @@ pub fn search(
     })
 }
 
-/// The first decoder call: the prompt and the prefix together. Row 0 gives the no-speech probability.
+/// The first decoder call: the prompt and the prefix together. The row of the prompt's start-of-transcript token
+/// gives the no-speech probability (row 0 unless the prompt begins with previous text).
 fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<(Beam, f32)> {
     let manifest = decoder.model.manifest();
     let vocab = manifest.decoder.vocab_size;
@@ -177,7 +178,14 @@ fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<
     };
     let mut all_logits = Vec::with_capacity(fed.len() * vocab);
     decoder.step(audio, &fed, &mut first.cache, &mut all_logits)?;
-    let no_speech_prob = softmax_at(&all_logits[..vocab], manifest.tokens.no_speech as usize);
+    let sot = fed
+        .iter()
+        .position(|&t| t == manifest.tokens.start_of_transcript)
+        .unwrap_or(0);
+    let no_speech_prob = softmax_at(
+        &all_logits[sot * vocab..(sot + 1) * vocab],
+        manifest.tokens.no_speech as usize,
+    );
     all_logits.drain(..(fed.len() - 1) * vocab);
     first.logits = all_logits;
     Ok((first, no_speech_prob))
