@@ -102,6 +102,19 @@ impl Drop for Server {
     }
 }
 
+/// A client streaming `wav` in real time on its own thread; its JSON output.
+fn stream_in_background(uri: &str, wav: &str) -> std::thread::JoinHandle<Value> {
+    let (uri, wav) = (uri.to_string(), speech(wav));
+    std::thread::spawn(move || {
+        let o = Command::new(python())
+            .arg(root().join("tests/wyoming/client.py"))
+            .args([uri.as_str(), "stream", "--realtime", wav.to_str().unwrap()])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    })
+}
+
 fn transcribe_text(wav: &str) -> String {
     let o = crate::common::earshot(&["transcribe", "-q", speech(wav).to_str().unwrap()]);
     assert!(o.status.success());
@@ -189,18 +202,7 @@ fn several_utterances_on_one_connection_and_one_per_connection() {
 fn bad_clients_get_an_error_and_cost_no_other_client_anything() {
     let mut server = Server::start(&["--idle-timeout-s", "2", "--write-timeout-s", "2"]);
     // A good client streams in real time the whole time the bad ones misbehave.
-    let good = {
-        let uri = server.uri.clone();
-        let wav = speech("long05.wav");
-        std::thread::spawn(move || {
-            let o = Command::new(python())
-                .arg(root().join("tests/wyoming/client.py"))
-                .args([uri.as_str(), "stream", "--realtime", wav.to_str().unwrap()])
-                .output()
-                .unwrap();
-            serde_json::from_slice::<Value>(&o.stdout).unwrap()
-        })
-    };
+    let good = stream_in_background(&server.uri, "long05.wav");
     let cases = [
         ("malformed-json", Some("bad-event"), "header is not JSON"),
         (
@@ -277,18 +279,7 @@ fn bad_clients_get_an_error_and_cost_no_other_client_anything() {
 #[test]
 fn past_the_connection_limit_a_client_gets_busy_and_the_first_keeps_its_audio() {
     let server = Server::start(&["--max-connections", "1"]);
-    let first = {
-        let uri = server.uri.clone();
-        let wav = speech("long02.wav");
-        std::thread::spawn(move || {
-            let o = Command::new(python())
-                .arg(root().join("tests/wyoming/client.py"))
-                .args([uri.as_str(), "stream", "--realtime", wav.to_str().unwrap()])
-                .output()
-                .unwrap();
-            serde_json::from_slice::<Value>(&o.stdout).unwrap()
-        })
-    };
+    let first = stream_in_background(&server.uri, "long02.wav");
     std::thread::sleep(Duration::from_secs(2));
     let second = server.client(&["bad", "idle"]);
     assert_eq!(second["data"]["code"], "busy", "{second}");
@@ -303,18 +294,7 @@ fn past_the_connection_limit_a_client_gets_busy_and_the_first_keeps_its_audio() 
 /// its log.
 fn terminate_mid_utterance(extra: &[&str]) -> (Value, f64, String) {
     let mut server = Server::start(extra);
-    let client = {
-        let uri = server.uri.clone();
-        let wav = speech("long05.wav");
-        std::thread::spawn(move || {
-            let o = Command::new(python())
-                .arg(root().join("tests/wyoming/client.py"))
-                .args([uri.as_str(), "stream", "--realtime", wav.to_str().unwrap()])
-                .output()
-                .unwrap();
-            serde_json::from_slice::<Value>(&o.stdout).unwrap()
-        })
-    };
+    let client = stream_in_background(&server.uri, "long05.wav");
     std::thread::sleep(Duration::from_secs(2));
     assert!(Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])

@@ -20,6 +20,7 @@ use earshot::{
 };
 
 use crate::args::{ListenArgs, Overrides, RawFormat};
+use crate::same_file;
 use crate::view::View;
 
 /// A running input: a reader thread, or a microphone.
@@ -228,17 +229,6 @@ fn refuse_recording_onto_input(record: &Path, args: &ListenArgs) -> anyhow::Resu
         });
     }
     Ok(())
-}
-
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    (a.dev(), a.ino()) == (b.dev(), b.ino())
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
-    false
 }
 
 #[cfg(unix)]

@@ -64,6 +64,19 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// True when two paths' metadata name the same file (device and inode): other names for a file count.
+#[cfg(unix)]
+pub fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+/// Without inodes, no two files are known to be the same.
+#[cfg(not(unix))]
+pub fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
 /// `earshot profiles`.
 fn profiles() -> anyhow::Result<ExitCode> {
     let mut found = Vec::new();

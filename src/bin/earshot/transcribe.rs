@@ -12,7 +12,7 @@ use earshot::{transcribe_file, Error, FileFailure, FileTranscript, Recognizer};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{Overrides, TranscribeArgs};
-use crate::exit_code;
+use crate::{exit_code, same_file};
 
 /// Files longer than this get a progress bar (on a terminal).
 const PROGRESS_MIN_S: f64 = 30.0;
@@ -131,17 +131,6 @@ fn plan_outputs(files: &[PathBuf], dir: &Path, format: Format, quiet: bool) -> V
         planned.push(path);
     }
     planned
-}
-
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    (a.dev(), a.ino()) == (b.dev(), b.ino())
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
-    false
 }
 
 /// One file, with a progress bar on a terminal for long files.
