@@ -61,6 +61,7 @@ fn bench_model(c: &mut Criterion) {
         model: &model,
         vocabulary: greedy.vocabulary(),
         timings: &timings,
+        bias: None,
     };
     for window in [500usize, 1000, 3000] {
         c.bench_function(&format!("encoder/{window}_frames/{threads}_threads"), |b| {

@@ -1,5 +1,6 @@
 //! Decoding one segment of MFCC frames into text: encoder bucket, token search, guards and fallback, no-speech gate.
 
+mod bias;
 mod guards;
 mod search;
 mod vocabulary;
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub use bias::Bias;
 pub use guards::Guard;
 pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;
@@ -82,6 +84,8 @@ pub struct Decoder<'a> {
     pub vocabulary: &'a Vocabulary,
     /// Where the per-stage times go (off unless a benchmark switched it on).
     pub timings: &'a TimingRecorder,
+    /// The stream's vocabulary bias, if it has one.
+    pub bias: Option<&'a Bias>,
 }
 
 impl Decoder<'_> {
@@ -110,7 +114,10 @@ impl Decoder<'_> {
     /// Token ids to text, timed.
     pub fn detokenize(&self, ids: &[u32]) -> String {
         let started = Instant::now();
-        let text = self.vocabulary.detokenize(ids);
+        let mut text = self.vocabulary.detokenize(ids);
+        if let Some(bias) = self.bias {
+            text = bias.respell(&text);
+        }
         self.timings.detokenize(started.elapsed());
         text
     }

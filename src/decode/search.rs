@@ -5,7 +5,7 @@
 //! `suppress` ids and every timestamp id at every step; `suppress_at_begin` at the first step; stop at end-of-text.
 //! Beam scores are summed log-probabilities; finished hypotheses are ranked by score / length (length penalty 1).
 
-use super::Decoder;
+use super::{Bias, Decoder};
 use crate::error::Result;
 use crate::model::{AudioContext, KvCache, Manifest};
 
@@ -133,7 +133,15 @@ pub fn search(
     let mut beams = vec![first];
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
     for step in prefix.len()..=max_tokens {
-        let chosen = choose(&mut beams, &mut finished, &rules, step == 0, beam_size, eot);
+        let chosen = choose(
+            &mut beams,
+            &mut finished,
+            &rules,
+            decoder.bias,
+            step == 0,
+            beam_size,
+            eot,
+        );
         if finished.len() >= beam_size || chosen.is_empty() || step == max_tokens {
             break;
         }
@@ -198,6 +206,7 @@ fn choose(
     beams: &mut [Beam],
     finished: &mut Vec<(Vec<u32>, f32)>,
     rules: &TokenRules,
+    bias: Option<&Bias>,
     first_step: bool,
     beam_size: usize,
     eot: u32,
@@ -206,8 +215,32 @@ fn choose(
     for (b, beam) in beams.iter_mut().enumerate() {
         rules.apply(&mut beam.logits, first_step);
         log_softmax(&mut beam.logits);
+        let credit = match bias {
+            Some(bias) if beam_size > 1 => {
+                bias.apply(&beam.tokens, &mut beam.logits);
+                bias.pending_credit(&beam.tokens)
+            }
+            Some(bias) => {
+                bias.apply(&beam.tokens, &mut beam.logits);
+                0.0
+            }
+            None => 0.0,
+        };
         for (token, logprob) in top_k(&beam.logits, beam_size + 1) {
-            candidates.push((b, token as u32, beam.score + logprob));
+            let mut score = beam.score + logprob;
+            if credit > 0.0 {
+                // Leaving a term begun earlier (or ending the text inside it) takes its bonus back.
+                let mut next = beam.tokens.clone();
+                next.push(token as u32);
+                let stays = bias.is_some_and(|bias| {
+                    token as u32 != eot && bias.pending_credit(&next) > credit
+                        || bias.completes(&next)
+                });
+                if !stays {
+                    score -= credit;
+                }
+            }
+            candidates.push((b, token as u32, score));
         }
     }
     candidates.sort_by(|a, b| b.2.total_cmp(&a.2));

@@ -12,6 +12,8 @@ use crate::model::Manifest;
 pub struct Vocabulary {
     tokens: Vec<Vec<u8>>,
     first_excluded: u32,
+    /// Text token bytes -> id, built on the first [`Vocabulary::encode`].
+    ids: std::sync::OnceLock<std::collections::HashMap<Vec<u8>, u32>>,
 }
 
 fn printable(b: u32) -> bool {
@@ -66,6 +68,7 @@ impl Vocabulary {
         Ok(Vocabulary {
             tokens,
             first_excluded: manifest.tokens.first_text_id_excluded,
+            ids: std::sync::OnceLock::new(),
         })
     }
 
@@ -86,6 +89,42 @@ impl Vocabulary {
             .get(id as usize)
             .and_then(|t| t.first())
             .is_some_and(|&b| b == b' ')
+    }
+
+    /// Token ids of `text` (no special tokens): byte-level BPE, merging at each step the adjacent pair whose
+    /// merged token has the lowest id (GPT-2-style vocabularies number merged tokens in merge order). Bytes without
+    /// a single-byte token are skipped.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        let ids = self.ids.get_or_init(|| {
+            let text_tokens = (self.first_excluded as usize).min(self.tokens.len());
+            self.tokens[..text_tokens]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), i as u32))
+                .collect()
+        });
+        let mut parts: Vec<Vec<u8>> = text
+            .bytes()
+            .map(|b| vec![b])
+            .filter(|b| ids.contains_key(b.as_slice()))
+            .collect();
+        loop {
+            let best = parts
+                .windows(2)
+                .enumerate()
+                .filter_map(|(i, w)| {
+                    ids.get([w[0].as_slice(), w[1].as_slice()].concat().as_slice())
+                        .map(|&id| (id, i))
+                })
+                .min();
+            let Some((_, i)) = best else { break };
+            let right = parts.remove(i + 1);
+            parts[i].extend(right);
+        }
+        parts
+            .iter()
+            .filter_map(|p| ids.get(p.as_slice()).copied())
+            .collect()
     }
 
     /// Number of tokens.

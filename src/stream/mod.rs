@@ -33,7 +33,9 @@ pub use file::{transcribe_file, FileFailure, FileTranscript};
 pub use live::{run_recognizer, LiveStats};
 pub use push::PushStream;
 
-use crate::decode::{decode_segment, DecodeOptions, Decoder, Prefix, SegmentDecode, Vocabulary};
+use crate::decode::{
+    decode_segment, Bias, DecodeOptions, Decoder, Prefix, SegmentDecode, Vocabulary,
+};
 use crate::error::{check_range, ConfigSource, Error, Result};
 use crate::features::band_energy_weights;
 use crate::model::Model;
@@ -110,6 +112,7 @@ pub struct Recognizer {
     model: Arc<Model>,
     vocabulary: Arc<Vocabulary>,
     config: RecognizerConfig,
+    bias: Option<Arc<Bias>>,
 }
 
 /// A closed segment waiting to be decoded.
@@ -139,6 +142,7 @@ pub struct Stream {
     lost_frames: u64,
     finished: bool,
     timings: Arc<TimingRecorder>,
+    bias: Option<Arc<Bias>>,
 }
 
 impl Recognizer {
@@ -154,6 +158,7 @@ impl Recognizer {
             model,
             vocabulary: Arc::new(vocabulary),
             config,
+            bias: None,
         })
     }
 
@@ -162,12 +167,20 @@ impl Recognizer {
         &self.vocabulary
     }
 
-    fn decoder<'a>(&'a self, timings: &'a TimingRecorder) -> Decoder<'a> {
+    fn decoder<'a>(&'a self, timings: &'a TimingRecorder, bias: Option<&'a Bias>) -> Decoder<'a> {
         Decoder {
             model: &self.model,
             vocabulary: &self.vocabulary,
             timings,
+            bias,
         }
+    }
+
+    /// This recognizer with a vocabulary bias every new stream starts with (see [`Bias`]; a stream can change it
+    /// with [`Stream::set_vocabulary`]).
+    pub fn with_vocabulary(mut self, bias: Option<Arc<Bias>>) -> Recognizer {
+        self.bias = bias;
+        self
     }
 
     /// The model.
@@ -202,6 +215,7 @@ impl Recognizer {
             lost_frames: 0,
             finished: false,
             timings: Arc::default(),
+            bias: self.bias.clone(),
         }
     }
 
@@ -240,7 +254,7 @@ impl Recognizer {
     fn decode_final(&self, stream: &Stream, start: u64, end: u64) -> Result<SegmentDecode> {
         let seconds = (end - start) as f64 * stream.frame_s;
         decode_segment(
-            self.decoder(&stream.timings),
+            self.decoder(&stream.timings, stream.bias.as_deref()),
             stream.segment_frames(start, end),
             seconds as f32,
             &self.config.decode,
@@ -331,7 +345,7 @@ impl Recognizer {
             _ => Agreement::new(start),
         };
         let decoded = decode_segment(
-            self.decoder(&stream.timings),
+            self.decoder(&stream.timings, stream.bias.as_deref()),
             stream.segment_frames(start, end),
             ((end - start) as f64 * stream.frame_s) as f32,
             &self.config.decode,
@@ -367,7 +381,7 @@ impl Recognizer {
                 .and_then(|o| stream.captured_at(o))
                 .map(|t| t.elapsed())
         };
-        let decoder = self.decoder(&stream.timings);
+        let decoder = self.decoder(&stream.timings, stream.bias.as_deref());
         let event = TranscriptEvent::Partial(Partial {
             committed: decoder
                 .detokenize(&tokens[..committed])
@@ -460,6 +474,12 @@ impl Stream {
     /// True once input is finished and every event has been returned.
     pub fn is_done(&self) -> bool {
         self.finished && self.closed.is_empty() && self.pending.is_empty()
+    }
+
+    /// Bias this stream's decoding toward a list of terms (names, jargon), or stop biasing (`None`); it applies from
+    /// the next decode on. Build the list with [`Bias::new`] against the recognizer's [`Recognizer::vocabulary`].
+    pub fn set_vocabulary(&mut self, bias: Option<Arc<Bias>>) {
+        self.bias = bias;
     }
 
     /// This stream's per-stage timing recorder (off until switched on; the benchmark shares it with its replay

@@ -12,6 +12,7 @@ mod listen_cli;
 mod live;
 mod model_parity;
 mod serve;
+mod vocabulary;
 mod wav_formats;
 
 #[global_allocator]

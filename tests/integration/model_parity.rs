@@ -14,6 +14,7 @@ fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
         model: &model,
         vocabulary: recognizer.vocabulary(),
         timings: &timings,
+        bias: None,
     };
     let reference = reference_tokens();
     let fixtures = reference["mfcc_fixtures"].as_object().unwrap();

@@ -157,11 +157,60 @@ pub struct TranscribeArgs {
     /// Beam width (1 = greedy); overrides the profile.
     #[arg(long, value_parser = ranged_usize::<1, 16>)]
     pub beam: Option<usize>,
+    #[command(flatten)]
+    pub vocabulary: VocabularyArgs,
     /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
     #[arg(long, value_parser = ranged_usize::<1, 64>)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Names and terms to bias recognition toward.
+#[derive(clap::Args)]
+pub struct VocabularyArgs {
+    /// Names and terms to recognise, comma-separated ("Aoife, Ecobee, PostgreSQL"); matched case-insensitively,
+    /// written in this spelling.
+    #[arg(long, value_name = "TERMS")]
+    pub vocabulary: Option<String>,
+    /// A file of terms, one per line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub vocabulary_file: Option<PathBuf>,
+    /// Log-probability bonus per token of a listed term.
+    #[arg(long, default_value_t = 5.0, value_name = "BONUS")]
+    pub vocabulary_strength: f32,
+}
+
+impl VocabularyArgs {
+    /// The bias the flags ask for, built against `recognizer`'s vocabulary; `None` without a term list.
+    pub fn bias(
+        &self,
+        recognizer: &earshot::Recognizer,
+    ) -> anyhow::Result<Option<std::sync::Arc<earshot::Bias>>> {
+        let mut terms: Vec<String> = Vec::new();
+        if let Some(list) = &self.vocabulary {
+            terms.extend(list.split(',').map(str::to_string));
+        }
+        if let Some(path) = &self.vocabulary_file {
+            let text = std::fs::read_to_string(path).map_err(|e| earshot::Error::Io {
+                path: path.clone(),
+                cause: e,
+            })?;
+            terms.extend(
+                text.lines()
+                    .map(|l| l.split('#').next().unwrap_or("").to_string()),
+            );
+        }
+        if self.vocabulary.is_none() && self.vocabulary_file.is_none() {
+            return Ok(None);
+        }
+        let bias = earshot::Bias::new(&terms, self.vocabulary_strength, recognizer.vocabulary())
+            .map_err(|reason| earshot::Error::Config {
+                origin: earshot::ConfigSource::CommandLine,
+                reason: format!("--vocabulary: {reason}"),
+            })?;
+        Ok(Some(std::sync::Arc::new(bias)))
+    }
 }
 
 #[derive(clap::Args)]

@@ -38,6 +38,8 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     };
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
+    let bias = args.vocabulary.bias(&recognizer)?;
+    let recognizer = recognizer.with_vocabulary(bias);
 
     let started = Instant::now();
     let mut audio_total = 0.0;
