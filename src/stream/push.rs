@@ -72,6 +72,11 @@ impl PushStream {
         self.drain(&mut on_event)
     }
 
+    /// Bias the stream toward a term list (see [`Stream::set_vocabulary`](super::Stream::set_vocabulary)).
+    pub fn set_vocabulary(&mut self, bias: Option<std::sync::Arc<crate::decode::Bias>>) {
+        self.stream.set_vocabulary(bias);
+    }
+
     /// Seconds of audio the stream has received.
     pub fn audio_seconds(&self) -> f64 {
         self.stream.audio_seconds()

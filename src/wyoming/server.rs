@@ -20,8 +20,13 @@ use serde_json::{json, Value};
 
 use super::{read_event, write_event, Event, Limits, ProtocolError};
 use crate::audio::{PcmDecoder, PcmFormat, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
+use crate::decode::Bias;
 use crate::error::{Error, Result};
 use crate::stream::{PushStream, Recognizer, TranscriptEvent};
+
+/// Log-probability bonus per token for the names and terms a `transcribe` event lists (as `--vocabulary-strength`'s
+/// default).
+const DEFAULT_BIAS_STRENGTH: f32 = 5.0;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -444,6 +449,8 @@ struct Client<'a> {
     stopping: &'a Stopping<'a>,
     info: &'a Event,
     language: Option<String>,
+    /// The `transcript_names` and `transcript_terms` of the last `transcribe`, for the next utterance.
+    bias: Option<Arc<Bias>>,
     utterance: Option<Utterance>,
     utterances: usize,
     audio_s: f64,
@@ -473,6 +480,7 @@ impl<'a> Client<'a> {
             stopping,
             info,
             language: None,
+            bias: None,
             utterance: None,
             utterances: 0,
             audio_s: 0.0,
@@ -596,6 +604,21 @@ impl<'a> Client<'a> {
                     ));
                 }
                 self.language = language.map(str::to_string);
+                // Home Assistant's entity and area names: the vocabulary of the next utterance.
+                let terms: Vec<String> = ["transcript_names", "transcript_terms"]
+                    .iter()
+                    .filter_map(|key| event.data.get(*key).and_then(Value::as_array))
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                self.bias = if terms.iter().all(|t| t.trim().is_empty()) {
+                    None
+                } else {
+                    let bias =
+                        Bias::new(&terms, DEFAULT_BIAS_STRENGTH, self.recognizer.vocabulary())
+                            .map_err(|e| End::Refused("bad-vocabulary", e))?;
+                    Some(Arc::new(bias))
+                };
                 Ok(())
             }
             "audio-start" => {
@@ -612,8 +635,9 @@ impl<'a> Client<'a> {
                 } else {
                     PcmFormat::S32le
                 };
-                let stream = PushStream::new(self.recognizer, format.rate, format.channels)
+                let mut stream = PushStream::new(self.recognizer, format.rate, format.channels)
                     .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
+                stream.set_vocabulary(self.bias.clone());
                 self.utterance = Some(Utterance {
                     format,
                     decoder: PcmDecoder::new(encoding, format.channels),
@@ -691,6 +715,7 @@ impl<'a> Client<'a> {
                 send(writer, &Event::new("transcript-stop", json!({})))?;
                 self.utterances += 1;
                 self.language = None;
+                self.bias = None;
                 Ok(())
             }
             _ => Ok(()), // unknown event types are ignored, as the protocol asks

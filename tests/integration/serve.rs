@@ -409,3 +409,34 @@ fn four_concurrent_clients_in_real_time_all_get_their_transcripts() {
         }
     }
 }
+
+#[test]
+fn transcript_names_bias_the_utterance_they_come_with() {
+    // Home Assistant sends its entity and area names with `transcribe`; they are the utterance's vocabulary.
+    let server = Server::start(&[]);
+    let clip = root().join("tests/fixtures/vocabulary/term07.wav");
+    let clip = clip.to_str().unwrap();
+    let plain = server.client(&["stream", clip]);
+    let named = server.client(&["stream", "--name", "Joaquin", "--name", "Living Room", clip]);
+    let plain = plain["utterances"][0]["text"].as_str().unwrap().to_string();
+    let named = named["utterances"][0]["text"].as_str().unwrap().to_string();
+    assert!(!plain.contains("Joaquin"), "{plain}");
+    assert!(named.contains("Joaquin"), "{named}");
+    // The names apply to that utterance only.
+    let again = server.client(&["stream", clip]);
+    assert_eq!(again["utterances"][0]["text"].as_str().unwrap(), plain);
+    // A name the server refuses (a control character): an `error` where the connection still allows it, and a log
+    // line naming why.
+    let bad = server.client(&["stream", "--name", "bell\u{7}", clip]);
+    let error = bad["utterances"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        ["bad-vocabulary", "closed before transcript-stop"].contains(&error),
+        "{bad}"
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        server.log().contains("error bad-vocabulary: term"),
+        "{}",
+        server.log()
+    );
+}

@@ -1,7 +1,8 @@
 """Wyoming clients for the `earshot serve` tests, built on the real `wyoming` package (tests/wyoming/requirements.txt).
 
     client.py URI describe
-    client.py URI stream [--realtime] [--chunk-ms MS] WAV [WAV ...]   one utterance per WAV on one connection
+    client.py URI stream [--realtime] [--chunk-ms MS] [--name N ...] WAV [WAV ...]
+                                                                     one utterance per WAV on one connection
     client.py URI bad CASE                                           a misbehaving client (see BAD below)
 
 URI: tcp://HOST:PORT or unix://PATH (bad clients: tcp only).
@@ -47,23 +48,23 @@ def read_wav(path):
         return w.getframerate(), w.getsampwidth(), w.getnchannels(), w.readframes(w.getnframes())
 
 
-async def stream(uri, paths, realtime, chunk_ms):
+async def stream(uri, paths, realtime, chunk_ms, names):
     result = None
     try:
         async with AsyncClient.from_uri(uri) as client:
-            result = await utterances(client, paths, realtime, chunk_ms)
+            result = await utterances(client, paths, realtime, chunk_ms, names)
     except ConnectionError:
         if result is None:  # the disconnect after a server-side close may fail: the result is already in
             raise
     return result
 
 
-async def utterances(client, paths, realtime, chunk_ms):
+async def utterances(client, paths, realtime, chunk_ms, names):
     done = []
     for path in paths:
         rate, width, channels, audio = read_wav(path)
         step = rate * width * channels * chunk_ms // 1000
-        await client.write_event(Transcribe(language="en").event())
+        await client.write_event(Transcribe(language="en", transcript_names=names or None).event())
         await client.write_event(AudioStart(rate=rate, width=width, channels=channels).event())
         started = time.monotonic()
         try:
@@ -236,6 +237,7 @@ def main():
     s = sub.add_parser("stream")
     s.add_argument("--realtime", action="store_true")
     s.add_argument("--chunk-ms", type=int, default=100)
+    s.add_argument("--name", action="append", default=[], help="a transcript_names entry (repeatable)")
     s.add_argument("wavs", nargs="+")
     b = sub.add_parser("bad")
     b.add_argument("case", choices=sorted(BAD))
@@ -243,7 +245,7 @@ def main():
     if args.command == "describe":
         result = asyncio.run(describe(args.uri))
     elif args.command == "stream":
-        result = asyncio.run(stream(args.uri, args.wavs, args.realtime, args.chunk_ms))
+        result = asyncio.run(stream(args.uri, args.wavs, args.realtime, args.chunk_ms, args.name))
     else:
         result = BAD[args.case](args.uri)
     json.dump(result, sys.stdout)
