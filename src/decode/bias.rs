@@ -139,8 +139,12 @@ impl Bias {
         for term in &self.terms {
             let lower_out = out.to_lowercase();
             let lower_term = term.to_lowercase();
-            if lower_out.len() != out.len() {
-                continue; // lower-casing changed byte lengths: positions would not line up
+            let aligned = out.chars().all(|c| {
+                let mut lower = c.to_lowercase();
+                lower.next().is_some_and(|l| l.len_utf8() == c.len_utf8()) && lower.next().is_none()
+            });
+            if !aligned {
+                continue; // lower-casing changes some character's length: byte positions would not line up
             }
             let mut at = 0;
             let mut result = String::with_capacity(out.len());

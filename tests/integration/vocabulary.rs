@@ -64,6 +64,8 @@ fn terms_encode_to_tokens_that_decode_back_and_bad_lists_are_refused() {
         bias.respell("Reload NGINX and the postgresql database, not nginxes."),
         "Reload nginx and the PostgreSQL database, not nginxes."
     );
+    // Text whose lower case has other byte lengths (U+0130) is left as it is, not cut mid-character.
+    assert_eq!(bias.respell("İstanbul nginx"), "İstanbul nginx");
     // 10,000 terms is a documented limit, not a failure.
     let many: Vec<String> = (0..10_000).map(|i| format!("name{i}")).collect();
     assert_eq!(
