@@ -69,6 +69,19 @@ impl Bias {
         })
     }
 
+    /// The terms of a term-list file: one per line, `#` starts a comment (read with a size cap, 4 MiB).
+    pub fn read_terms(path: &std::path::Path) -> crate::Result<Vec<String>> {
+        let text = crate::text_file::read_text(path, 4 << 20, "a term list (one term per line)")
+            .map_err(|reason| crate::Error::Config {
+                origin: crate::ConfigSource::File(path.to_path_buf()),
+                reason,
+            })?;
+        Ok(text
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").to_string())
+            .collect())
+    }
+
     /// The terms, in the user's spelling.
     pub fn terms(&self) -> &[String] {
         &self.terms
@@ -84,7 +97,7 @@ impl Bias {
     fn matched(&self, tokens: &[u32]) -> usize {
         self.sequences
             .iter()
-            .filter_map(|seq| (1..seq.len()).rev().find(|&k| tokens.ends_with(&seq[..k])))
+            .map(|seq| prefix_len(seq, tokens))
             .max()
             .unwrap_or(0)
     }
@@ -99,10 +112,7 @@ impl Bias {
     pub(crate) fn apply(&self, tokens: &[u32], row: &mut [f32]) {
         let mut boosted: Vec<(u32, f32)> = Vec::new();
         for seq in &self.sequences {
-            let k = (1..seq.len())
-                .rev()
-                .find(|&k| tokens.ends_with(&seq[..k]))
-                .unwrap_or(0);
+            let k = prefix_len(seq, tokens);
             let bonus = if k == 0 {
                 self.start_bonus()
             } else {
@@ -174,4 +184,12 @@ impl Bias {
         }
         out
     }
+}
+
+/// The longest proper prefix of `seq` that ends `tokens` (0: none).
+fn prefix_len(seq: &[u32], tokens: &[u32]) -> usize {
+    (1..seq.len())
+        .rev()
+        .find(|&k| tokens.ends_with(&seq[..k]))
+        .unwrap_or(0)
 }

@@ -233,8 +233,8 @@ fn choose(
                 let mut next = beam.tokens.clone();
                 next.push(token as u32);
                 let stays = bias.is_some_and(|bias| {
-                    token as u32 != eot && bias.pending_credit(&next) > credit
-                        || bias.completes(&next)
+                    bias.completes(&next)
+                        || token as u32 != eot && bias.pending_credit(&next) > credit
                 });
                 if !stays {
                     score -= credit;

@@ -192,14 +192,7 @@ impl VocabularyArgs {
             terms.extend(list.split(',').map(str::to_string));
         }
         if let Some(path) = &self.vocabulary_file {
-            let text = std::fs::read_to_string(path).map_err(|e| earshot::Error::Io {
-                path: path.clone(),
-                cause: e,
-            })?;
-            terms.extend(
-                text.lines()
-                    .map(|l| l.split('#').next().unwrap_or("").to_string()),
-            );
+            terms.extend(earshot::Bias::read_terms(path)?);
         }
         if self.vocabulary.is_none() && self.vocabulary_file.is_none() {
             return Ok(None);
