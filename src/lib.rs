@@ -60,7 +60,9 @@ mod timings;
 pub mod wyoming;
 
 pub use config::{CaptureConfig, Profile};
-pub use decode::{Bias, DecodeOptions, Guard, Hypothesis, SegmentDecode, Vocabulary};
+pub use decode::{
+    Bias, DecodeOptions, Guard, Hypothesis, SegmentDecode, Vocabulary, VocabularyConfig,
+};
 pub use error::{ConfigSource, Error, Result};
 pub use model::{Model, RuntimeOptions};
 pub use stream::{

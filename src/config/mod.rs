@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::DecodeOptions;
+use crate::decode::{DecodeOptions, VocabularyConfig};
 use crate::error::{check_range, toml_error, ConfigSource, Error, Result};
 use crate::model::RuntimeOptions;
 use crate::stream::{EndpointConfig, PartialConfig, RecognizerConfig};
@@ -55,6 +55,9 @@ pub struct Profile {
     /// Audio capture.
     #[serde(default)]
     pub capture: CaptureConfig,
+    /// Names and terms to bias recognition toward.
+    #[serde(default)]
+    pub vocabulary: VocabularyConfig,
 }
 
 impl Default for Profile {
@@ -67,6 +70,7 @@ impl Default for Profile {
             endpoint: EndpointConfig::default(),
             partials: PartialConfig::default(),
             capture: CaptureConfig::default(),
+            vocabulary: VocabularyConfig::default(),
         }
     }
 }
@@ -139,7 +143,8 @@ impl Profile {
         self.decode.validate(origin)?;
         self.endpoint.validate(origin)?;
         self.partials.validate(origin)?;
-        self.capture.validate(origin)
+        self.capture.validate(origin)?;
+        self.vocabulary.validate(origin)
     }
 
     /// The recognizer settings.
@@ -148,6 +153,7 @@ impl Profile {
             decode: self.decode.clone(),
             endpoint: self.endpoint.clone(),
             partials: self.partials.clone(),
+            vocabulary: self.vocabulary.clone(),
         }
     }
 }

@@ -12,6 +12,75 @@ pub const MAX_TERMS: usize = 10_000;
 /// Longest term, characters.
 pub const MAX_TERM_CHARS: usize = 64;
 
+/// The `[vocabulary]` table of a device profile: terms every stream is biased toward (names, jargon) and the
+/// strength of the bias. `earshot --vocabulary/--vocabulary-file/--vocabulary-strength` replace them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VocabularyConfig {
+    /// The terms, in the spelling the output should use (none: no bias).
+    pub terms: Vec<String>,
+    /// Log-probability bonus per token of a listed term, 0..=20.
+    pub strength: f32,
+}
+
+impl Default for VocabularyConfig {
+    fn default() -> Self {
+        VocabularyConfig {
+            terms: Vec::new(),
+            strength: DEFAULT_STRENGTH,
+        }
+    }
+}
+
+impl VocabularyConfig {
+    /// Check the strength and the terms (as [`Bias::new`] does; an empty list is allowed here: no bias).
+    pub fn validate(&self, origin: &crate::ConfigSource) -> crate::Result<()> {
+        let bad =
+            |reason: String| crate::Error::config(origin.clone(), format!("vocabulary: {reason}"));
+        check_strength(self.strength).map_err(bad)?;
+        if self.terms.iter().any(|t| !t.trim().is_empty()) {
+            check_terms(&self.terms).map_err(bad)?;
+        }
+        Ok(())
+    }
+}
+
+/// The default strength (measured on the dev set: tests/fixtures/vocabulary/README.md).
+pub const DEFAULT_STRENGTH: f32 = 5.0;
+
+fn check_strength(bonus: f32) -> Result<(), String> {
+    if (0.0..=20.0).contains(&bonus) {
+        Ok(())
+    } else {
+        Err(format!("bias strength {bonus} is outside 0..=20"))
+    }
+}
+
+/// The terms trimmed, empty ones and case-insensitive duplicates dropped; an error says what is wrong with the list.
+fn check_terms(terms: &[String]) -> Result<Vec<String>, String> {
+    let mut kept: Vec<String> = Vec::new();
+    for term in terms.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if term.chars().any(char::is_control) {
+            return Err(format!("term {term:?} holds a control character"));
+        }
+        if term.chars().count() > MAX_TERM_CHARS {
+            return Err(format!(
+                "term {term:?} is longer than {MAX_TERM_CHARS} characters"
+            ));
+        }
+        if !kept.iter().any(|k| k.to_lowercase() == term.to_lowercase()) {
+            kept.push(term.to_string());
+        }
+    }
+    if kept.is_empty() {
+        return Err("the vocabulary list holds no terms".into());
+    }
+    if kept.len() > MAX_TERMS {
+        return Err(format!("{} terms: at most {MAX_TERMS}", kept.len()));
+    }
+    Ok(kept)
+}
+
 /// A term list ready for the search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bias {
@@ -24,29 +93,8 @@ impl Bias {
     /// Check and encode `terms` (surrounding spaces trimmed, empty ones and duplicates dropped) with a log-probability
     /// `bonus` per matching token; the error says what is wrong with the list.
     pub fn new(terms: &[String], bonus: f32, vocabulary: &Vocabulary) -> Result<Bias, String> {
-        if !(0.0..=20.0).contains(&bonus) {
-            return Err(format!("bias strength {bonus} is outside 0..=20"));
-        }
-        let mut kept: Vec<String> = Vec::new();
-        for term in terms.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-            if term.chars().any(char::is_control) {
-                return Err(format!("term {term:?} holds a control character"));
-            }
-            if term.chars().count() > MAX_TERM_CHARS {
-                return Err(format!(
-                    "term {term:?} is longer than {MAX_TERM_CHARS} characters"
-                ));
-            }
-            if !kept.iter().any(|k| k.to_lowercase() == term.to_lowercase()) {
-                kept.push(term.to_string());
-            }
-        }
-        if kept.is_empty() {
-            return Err("the vocabulary list holds no terms".into());
-        }
-        if kept.len() > MAX_TERMS {
-            return Err(format!("{} terms: at most {MAX_TERMS}", kept.len()));
-        }
+        check_strength(bonus)?;
+        let kept = check_terms(terms)?;
         let mut sequences: Vec<Vec<u32>> = Vec::new();
         for term in &kept {
             let mut capitalized = term.clone();
@@ -80,6 +128,11 @@ impl Bias {
             .lines()
             .map(|l| l.split('#').next().unwrap_or("").to_string())
             .collect())
+    }
+
+    /// The strength it was built with.
+    pub fn strength(&self) -> f32 {
+        self.bonus
     }
 
     /// The terms, in the user's spelling.

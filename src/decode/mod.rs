@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use bias::Bias;
+pub use bias::{Bias, VocabularyConfig};
 pub use guards::Guard;
 pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;

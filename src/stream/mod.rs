@@ -35,6 +35,7 @@ pub use push::PushStream;
 
 use crate::decode::{
     decode_segment, Bias, DecodeOptions, Decoder, Prefix, SegmentDecode, Vocabulary,
+    VocabularyConfig,
 };
 use crate::error::{check_range, ConfigSource, Error, Result};
 use crate::features::band_energy_weights;
@@ -86,7 +87,8 @@ impl PartialConfig {
     }
 }
 
-/// What a recognizer does with the model (from a device profile's `[decode]`, `[endpoint]`, `[partials]` tables).
+/// What a recognizer does with the model (from a device profile's `[decode]`, `[endpoint]`, `[partials]` and
+/// `[vocabulary]` tables).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecognizerConfig {
     /// Search, guards and the no-speech gate.
@@ -95,6 +97,8 @@ pub struct RecognizerConfig {
     pub endpoint: EndpointConfig,
     /// Partial results.
     pub partials: PartialConfig,
+    /// Terms every stream is biased toward (none by default).
+    pub vocabulary: VocabularyConfig,
 }
 
 impl RecognizerConfig {
@@ -102,7 +106,8 @@ impl RecognizerConfig {
     pub fn validate(&self, origin: &ConfigSource) -> Result<()> {
         self.decode.validate(origin)?;
         self.endpoint.validate(origin)?;
-        self.partials.validate(origin)
+        self.partials.validate(origin)?;
+        self.vocabulary.validate(origin)
     }
 }
 
@@ -154,11 +159,20 @@ impl Recognizer {
         let manifest = model.manifest();
         let vocabulary =
             Vocabulary::load(&model.folder().join(&manifest.tokenizer.file), manifest)?;
+        let v = &config.vocabulary;
+        let bias = if v.terms.iter().all(|t| t.trim().is_empty()) {
+            None
+        } else {
+            let bias = Bias::new(&v.terms, v.strength, &vocabulary).map_err(|reason| {
+                crate::Error::config(ConfigSource::BuiltIn, format!("vocabulary: {reason}"))
+            })?;
+            Some(Arc::new(bias))
+        };
         Ok(Recognizer {
             model,
             vocabulary: Arc::new(vocabulary),
             config,
-            bias: None,
+            bias,
         })
     }
 

@@ -24,10 +24,6 @@ use crate::decode::Bias;
 use crate::error::{Error, Result};
 use crate::stream::{PushStream, Recognizer, TranscriptEvent};
 
-/// Log-probability bonus per token for the names and terms a `transcribe` event lists (as `--vocabulary-strength`'s
-/// default).
-const DEFAULT_BIAS_STRENGTH: f32 = 5.0;
-
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -611,12 +607,14 @@ impl<'a> Client<'a> {
                     .flatten()
                     .filter_map(|v| v.as_str().map(str::to_string))
                     .collect();
+                // They come on top of the server's own list (`[vocabulary]`, `--vocabulary`), at its strength.
                 self.bias = if terms.iter().all(|t| t.trim().is_empty()) {
                     None
                 } else {
-                    let bias =
-                        Bias::new(&terms, DEFAULT_BIAS_STRENGTH, self.recognizer.vocabulary())
-                            .map_err(|e| End::Refused("bad-vocabulary", e))?;
+                    let own = &self.recognizer.config().vocabulary;
+                    let all: Vec<String> = own.terms.iter().cloned().chain(terms).collect();
+                    let bias = Bias::new(&all, own.strength, self.recognizer.vocabulary())
+                        .map_err(|e| End::Refused("bad-vocabulary", e))?;
                     Some(Arc::new(bias))
                 };
                 Ok(())
@@ -637,7 +635,9 @@ impl<'a> Client<'a> {
                 };
                 let mut stream = PushStream::new(self.recognizer, format.rate, format.channels)
                     .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
-                stream.set_vocabulary(self.bias.clone());
+                if self.bias.is_some() {
+                    stream.set_vocabulary(self.bias.clone()); // else the server's own list, if any
+                }
                 self.utterance = Some(Utterance {
                     format,
                     decoder: PcmDecoder::new(encoding, format.channels),

@@ -411,6 +411,24 @@ fn four_concurrent_clients_in_real_time_all_get_their_transcripts() {
 }
 
 #[test]
+fn the_servers_own_list_biases_every_connection_and_names_add_to_it() {
+    let server = Server::start(&["--vocabulary", "Joaquin"]);
+    let clip = root().join("tests/fixtures/vocabulary/term07.wav");
+    let clip = clip.to_str().unwrap();
+    for args in [
+        vec!["stream", clip],
+        vec!["stream", "--name", "Living Room", clip],
+    ] {
+        let out = server.client(&args);
+        let text = out["utterances"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(text.contains("Joaquin"), "{out}");
+    }
+}
+
+#[test]
 fn transcript_names_bias_the_utterance_they_come_with() {
     // Home Assistant sends its entity and area names with `transcribe`; they are the utterance's vocabulary.
     let server = Server::start(&[]);

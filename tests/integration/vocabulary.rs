@@ -139,3 +139,114 @@ fn listed_terms_are_recognised_more_often_and_plain_speech_is_not_hurt() {
         "{errors_without} -> {errors_with} errors"
     );
 }
+
+#[test]
+fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
+    // term07: "Ask Joaquin whether the van is free tomorrow."; without help tiny.en writes "Jokwyn".
+    let clip = "tests/fixtures/vocabulary/term07.wav";
+    let dir = crate::common::scratch_dir("vocabulary-surfaces");
+    let text = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let plain = text(&crate::common::earshot(&["transcribe", clip]));
+    assert!(!plain.contains("Joaquin"), "{plain}");
+    // A profile's [vocabulary] table.
+    let profile = dir.join("names.toml");
+    std::fs::write(
+        &profile,
+        "name = \"names\"\ndescription = \"test\"\n[vocabulary]\nterms = [\"Joaquin\", \"Living Room\"]\nstrength = 5.0\n",
+    )
+    .unwrap();
+    let profile = profile.to_str().unwrap();
+    assert!(text(&crate::common::earshot(&[
+        "transcribe",
+        "--profile",
+        profile,
+        clip
+    ]))
+    .contains("Joaquin"));
+    // The flags replace the profile's list: with another list the name is not biased any more.
+    let replaced = text(&crate::common::earshot(&[
+        "transcribe",
+        "--profile",
+        profile,
+        "--vocabulary",
+        "Ecobee",
+        clip,
+    ]));
+    assert_eq!(replaced, plain);
+    // listen (live path, partials on) and bench.
+    let live = text(&crate::common::earshot(&[
+        "listen",
+        "--replay",
+        clip,
+        "--fast",
+        "--json",
+        "--vocabulary",
+        "Joaquin",
+    ]));
+    let finals: Vec<&str> = live.lines().filter(|l| l.contains("\"final\"")).collect();
+    assert!(finals.len() == 1 && finals[0].contains("Joaquin"), "{live}");
+    let manifest = dir.join("manifest.tsv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "{}\tAsk Joaquin whether the van is free tomorrow.\n",
+            root().join(clip).display()
+        ),
+    )
+    .unwrap();
+    let report = dir.join("bench.json");
+    text(&crate::common::earshot(&[
+        "bench",
+        "--fast",
+        "--no-partials",
+        "--vocabulary",
+        "Joaquin",
+        "--json",
+        report.to_str().unwrap(),
+        manifest.to_str().unwrap(),
+    ]));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["profile"]["vocabulary"]["terms"],
+        serde_json::json!(["Joaquin"])
+    );
+    assert!(
+        report.to_string().contains("Ask Joaquin whether"),
+        "no biased final in the report"
+    );
+    // Bad lists and strengths: exit 6 naming the flag or the profile field.
+    let bad = crate::common::earshot(&["listen", "--replay", clip, "--vocabulary", " , "]);
+    assert_eq!(bad.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("--vocabulary: the vocabulary list holds no terms"));
+    let bad = crate::common::earshot(&["transcribe", "--vocabulary-strength", "30", clip]);
+    assert_eq!(bad.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("strength 30 is outside 0..=20"));
+    let bad_profile = dir.join("bad.toml");
+    std::fs::write(
+        &bad_profile,
+        "name = \"b\"\ndescription = \"t\"\n[vocabulary]\nterms = [\"bell\\u0007\"]\n",
+    )
+    .unwrap();
+    let bad = crate::common::earshot(&[
+        "transcribe",
+        "--profile",
+        bad_profile.to_str().unwrap(),
+        clip,
+    ]);
+    assert_eq!(bad.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("control character"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

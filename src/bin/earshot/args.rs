@@ -72,6 +72,8 @@ pub struct ListenArgs {
     #[arg(long, value_parser = ranged_usize::<100, 1_000_000>)]
     pub ring_frames: Option<usize>,
     #[command(flatten)]
+    pub vocabulary: VocabularyArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -107,6 +109,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "MINUTES", value_parser = soak_minutes)]
     pub soak: Option<f64>,
     #[command(flatten)]
+    pub vocabulary: VocabularyArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -131,6 +135,8 @@ pub struct ServeArgs {
     /// ONNX Runtime intra-op threads (encoder and decoder); overrides the profile.
     #[arg(long, value_parser = ranged_usize::<1, 64>)]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub vocabulary: VocabularyArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -176,33 +182,37 @@ pub struct VocabularyArgs {
     /// A file of terms, one per line (`#` starts a comment).
     #[arg(long, value_name = "FILE")]
     pub vocabulary_file: Option<PathBuf>,
-    /// Log-probability bonus per token of a listed term.
-    #[arg(long, default_value_t = 5.0, value_name = "BONUS")]
-    pub vocabulary_strength: f32,
+    /// Log-probability bonus per token of a listed term, 0..=20 [default: the profile's vocabulary.strength, 5].
+    #[arg(long, value_name = "BONUS")]
+    pub vocabulary_strength: Option<f32>,
 }
 
 impl VocabularyArgs {
-    /// The bias the flags ask for, built against `recognizer`'s vocabulary; `None` without a term list.
-    pub fn bias(
-        &self,
-        recognizer: &earshot::Recognizer,
-    ) -> anyhow::Result<Option<std::sync::Arc<earshot::Bias>>> {
-        let mut terms: Vec<String> = Vec::new();
-        if let Some(list) = &self.vocabulary {
-            terms.extend(list.split(',').map(str::to_string));
+    /// Put the flags into `profile`'s `[vocabulary]`: listed terms replace the profile's, a strength replaces its
+    /// strength; the result is checked (a bad list is a command-line error naming the flag).
+    pub fn apply(&self, profile: &mut earshot::Profile) -> anyhow::Result<()> {
+        let v = &mut profile.vocabulary;
+        if self.vocabulary.is_some() || self.vocabulary_file.is_some() {
+            v.terms.clear();
+            if let Some(list) = &self.vocabulary {
+                v.terms.extend(list.split(',').map(str::to_string));
+            }
+            if let Some(path) = &self.vocabulary_file {
+                v.terms.extend(earshot::Bias::read_terms(path)?);
+            }
+            if v.terms.iter().all(|t| t.trim().is_empty()) {
+                // A list was asked for: an empty one is a mistake, not "no bias".
+                Err(earshot::Error::Config {
+                    origin: earshot::ConfigSource::CommandLine,
+                    reason: "--vocabulary: the vocabulary list holds no terms".into(),
+                })?;
+            }
         }
-        if let Some(path) = &self.vocabulary_file {
-            terms.extend(earshot::Bias::read_terms(path)?);
+        if let Some(strength) = self.vocabulary_strength {
+            v.strength = strength;
         }
-        if self.vocabulary.is_none() && self.vocabulary_file.is_none() {
-            return Ok(None);
-        }
-        let bias = earshot::Bias::new(&terms, self.vocabulary_strength, recognizer.vocabulary())
-            .map_err(|reason| earshot::Error::Config {
-                origin: earshot::ConfigSource::CommandLine,
-                reason: format!("--vocabulary: {reason}"),
-            })?;
-        Ok(Some(std::sync::Arc::new(bias)))
+        v.validate(&earshot::ConfigSource::CommandLine)?;
+        Ok(())
     }
 }
 

@@ -24,10 +24,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         print!("{}", earshot::bench::compare(&a, &b));
         return Ok(ExitCode::SUCCESS);
     }
-    let profile = args.common.load_profile(Overrides {
+    let mut profile = args.common.load_profile(Overrides {
         threads: args.threads,
         ..Overrides::default()
     })?;
+    args.vocabulary.apply(&mut profile)?;
     let soak_s = args.soak.map(|m| m * 60.0);
     if soak_s.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
         anyhow::bail!(Error::Config {

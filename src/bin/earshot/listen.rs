@@ -40,11 +40,12 @@ struct Opened {
 type Worker = JoinHandle<(earshot::Result<LiveStats>, f64)>;
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let profile = args.common.load_profile(Overrides {
+    let mut profile = args.common.load_profile(Overrides {
         threads: args.threads,
         ring_frames: args.ring_frames,
         ..Overrides::default()
     })?;
+    args.vocabulary.apply(&mut profile)?;
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
     let stream = recognizer.create_stream();

@@ -18,6 +18,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })?;
     // Only finals reach the client (a chunk can never be taken back): no partial decodes.
     profile.partials.interval_ms = 0;
+    args.vocabulary.apply(&mut profile)?;
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model, profile.recognizer_config())?;
     let listener = Listener::bind(&args.uri)?;

@@ -24,6 +24,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         ..Overrides::default()
     })?;
     profile.partials.interval_ms = 0; // files: finals only, no partial decodes
+    args.vocabulary.apply(&mut profile)?;
     let outputs = match &args.output_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
@@ -38,8 +39,6 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
     };
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
-    let bias = args.vocabulary.bias(&recognizer)?;
-    let recognizer = recognizer.with_vocabulary(bias);
 
     let started = Instant::now();
     let mut audio_total = 0.0;

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Score transcripts of the vocabulary dev set (tests/fixtures/vocabulary): term recall, listed terms inserted into
+the plain utterances, and their WER after Whisper's English normalizer.
+
+    score.py OUT_DIR [--list]     (OUT_DIR holds STEM.txt per clip, as `earshot transcribe -o OUT_DIR` writes)
+
+A term counts as recognised when its words appear in the transcript after lower-casing and dropping punctuation.
+"""
+import re
+import sys
+from pathlib import Path
+
+from whisper_normalizer.english import EnglishTextNormalizer
+
+SET = Path(__file__).resolve().parents[2] / "tests/fixtures/vocabulary"
+normalize = EnglishTextNormalizer()
+
+
+def words(text):
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def edits(ref, hyp):
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def main():
+    out = Path(sys.argv[1])
+    show = "--list" in sys.argv
+    terms = [t for t in (SET / "terms.txt").read_text().splitlines() if t.strip() and not t.startswith("#")]
+    hits = total = plain_words = plain_errors = inserted = 0
+    for line in (SET / "manifest.tsv").read_text().splitlines()[1:]:
+        f = line.split("\t")
+        text = (out / (Path(f[0]).stem + ".txt")).read_text().strip()
+        spoken = [t for t in (f[3] if len(f) > 3 else "").split("|") if t]
+        if not spoken:
+            ref, hyp = normalize(f[2]).split(), normalize(text).split()
+            plain_words += len(ref)
+            e = edits(ref, hyp)
+            plain_errors += e
+            ins = [t for t in terms if f" {words(t)} " in f" {words(text)} "]
+            inserted += len(ins)
+            if show and (e or ins):
+                print(f"plain {f[0]}: {e} errors, inserted {ins}: {text!r} (ref {f[2]!r})")
+        for term in spoken:
+            total += 1
+            ok = f" {words(term)} " in f" {words(text)} "
+            hits += ok
+            if show and not ok:
+                print(f"miss  {f[0]} {term!r}: {text!r}")
+    print(f"recall {hits}/{total} ({100 * hits / total:.1f} %)  plain WER {100 * plain_errors / plain_words:.2f} % "
+          f"({plain_errors}/{plain_words})  inserted {inserted}")
+
+
+if __name__ == "__main__":
+    main()
