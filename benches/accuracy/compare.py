@@ -74,6 +74,16 @@ def faster_whisper(model_dir, clips, beam):
     return texts
 
 
+def markdown(table):
+    """The WER table (a group without reference words, such as non-speech, shows the words inserted)."""
+    first = next(iter(table.values()))
+    cell = lambda c: f"{c['wer']:.2f}" if c["words"] else f"{c['errors']} inserted"
+    lines = ["| engine | " + " | ".join(f"{g} ({c['words']} words)" for g, c in first.items()) + " |",
+             "|---" * (len(first) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(cell(c) for c in groups.values()) + " |" for name, groups in table.items()]
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("manifest", type=Path)
@@ -109,10 +119,7 @@ def main():
                     words += len(ref)
                     errors += edits(ref, normalize(text).split())
             table[name][g] = {"words": words, "errors": errors, "wer": 100 * errors / max(words, 1)}
-    print("| engine | " + " | ".join(f"{g} ({table[next(iter(table))][g]['words']} words)" for g in groups) + " |")
-    print("|---" * (len(groups) + 1) + "|")
-    for name in table:
-        print(f"| {name} | " + " | ".join(f"{table[name][g]['wer']:.2f}" for g in groups) + " |")
+    print(markdown(table))
     if a.json:
         a.json.write_text(json.dumps({"manifest": str(a.manifest), "wer": table,
                                       "texts": {n: e["texts"] for n, e in engines.items()}}, indent=1))
