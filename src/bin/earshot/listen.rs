@@ -40,6 +40,11 @@ struct Opened {
 type Worker = JoinHandle<(earshot::Result<LiveStats>, f64)>;
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
+    // First: a signal while the model loads (slow on a busy board) then ends the run cleanly, not by the signal.
+    let stop = Arc::new(AtomicBool::new(false));
+    let handler_stop = stop.clone();
+    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
     let mut profile = args.common.load_profile(Overrides {
         threads: args.threads,
         ring_frames: args.ring_frames,
@@ -51,10 +56,6 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let stream = recognizer.create_stream();
     let (producer, consumer) = frame_ring(profile.capture.ring_frames);
     let ring = producer.stats().clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let handler_stop = stop.clone();
-    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
     let Some(opened) = open_input(&args, &profile, &model, producer, stream.epoch(), &stop)? else {
         eprintln!("earshot: stopped before the input opened; nothing was heard");
         return Ok(ExitCode::SUCCESS);
