@@ -17,18 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from whisper_normalizer.english import EnglishTextNormalizer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wer import edit_distance, normalize  # noqa: E402
 
-normalize = EnglishTextNormalizer()
 
 
-def edits(ref, hyp):
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
 
 
 def load(manifest):
@@ -117,7 +110,7 @@ def main():
                 if g in ("all", c["group"]):
                     ref = normalize(c["text"]).split()
                     words += len(ref)
-                    errors += edits(ref, normalize(text).split())
+                    errors += edit_distance(ref, normalize(text).split())
             table[name][g] = {"words": words, "errors": errors, "wer": 100 * errors / max(words, 1)}
     print(markdown(table))
     if a.json:

@@ -10,23 +10,16 @@ import re
 import sys
 from pathlib import Path
 
-from whisper_normalizer.english import EnglishTextNormalizer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wer import edit_distance, normalize  # noqa: E402
 
 SET = Path(__file__).resolve().parents[2] / "tests/fixtures/vocabulary"
-normalize = EnglishTextNormalizer()
 
 
 def words(text):
     return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
 
 
-def edits(ref, hyp):
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
 
 
 def main():
@@ -41,7 +34,7 @@ def main():
         if not spoken:
             ref, hyp = normalize(f[2]).split(), normalize(text).split()
             plain_words += len(ref)
-            e = edits(ref, hyp)
+            e = edit_distance(ref, hyp)
             plain_errors += e
             ins = [t for t in terms if f" {words(t)} " in f" {words(text)} "]
             inserted += len(ins)

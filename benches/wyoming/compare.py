@@ -15,10 +15,13 @@ clients stream at once (each its own rotation of the clips). WER uses Whisper's 
 import argparse
 import asyncio
 import json
+import sys
 import time
 import wave
+from pathlib import Path
 
-from whisper_normalizer.english import EnglishTextNormalizer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wer import edit_distance, normalize  # noqa: E402
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncClient
@@ -67,14 +70,6 @@ def percentile(values, q):
     return s[max(0, -(-len(s) * q // 100) - 1)] if s else None
 
 
-def edit_distance(a, b):
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1]
-
 
 def proc_usage(pid):
     with open(f"/proc/{pid}/stat") as f:
@@ -97,7 +92,6 @@ async def main():
     servers = dict(s.split("=", 1) for s in args.server)
     pids = {k: int(v) for k, v in (s.split("=", 1) for s in args.pid)}
     corpus = clips(args.manifest)
-    normalize = EnglishTextNormalizer()
     results = {name: {"latency_ms": [], "errors": 0, "words": 0, "texts": []} for name in servers}
     usage_before = {name: proc_usage(pid) for name, pid in pids.items()}
     wall = time.monotonic()
