@@ -86,7 +86,17 @@ fn check_terms(terms: &[String]) -> Result<Vec<String>, String> {
 pub struct Bias {
     terms: Vec<String>,
     sequences: Vec<Vec<u32>>,
+    tokens: Vec<TermTokens>,
     bonus: f32,
+}
+
+/// One term's token sequences.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TermTokens {
+    /// The term as it is written in the output (the user's spelling, after a space).
+    pub written: Vec<u32>,
+    /// Every spelling the search matches (as given, capitalized, lower case; with and without a leading space).
+    pub spellings: Vec<Vec<u32>>,
 }
 
 impl Bias {
@@ -96,7 +106,9 @@ impl Bias {
         check_strength(bonus)?;
         let kept = check_terms(terms)?;
         let mut sequences: Vec<Vec<u32>> = Vec::new();
+        let mut tokens = Vec::with_capacity(kept.len());
         for term in &kept {
+            let mut spellings: Vec<Vec<u32>> = Vec::new();
             let mut capitalized = term.clone();
             if let Some(first) = capitalized.get(..1) {
                 capitalized = first.to_uppercase() + &capitalized[1..];
@@ -104,15 +116,25 @@ impl Bias {
             for spelling in [term.clone(), capitalized, term.to_lowercase()] {
                 for text in [format!(" {spelling}"), spelling.clone()] {
                     let ids = vocabulary.encode(&text);
-                    if !ids.is_empty() && !sequences.contains(&ids) {
-                        sequences.push(ids);
+                    if !ids.is_empty() && !spellings.contains(&ids) {
+                        spellings.push(ids);
                     }
                 }
             }
+            for ids in &spellings {
+                if !sequences.contains(ids) {
+                    sequences.push(ids.clone());
+                }
+            }
+            tokens.push(TermTokens {
+                written: vocabulary.encode(&format!(" {term}")),
+                spellings,
+            });
         }
         Ok(Bias {
             terms: kept,
             sequences,
+            tokens,
             bonus,
         })
     }
@@ -138,6 +160,16 @@ impl Bias {
     /// The terms, in the user's spelling.
     pub fn terms(&self) -> &[String] {
         &self.terms
+    }
+
+    /// Each term's token sequences, in the order of [`Bias::terms`].
+    pub(crate) fn term_tokens(&self) -> &[TermTokens] {
+        &self.tokens
+    }
+
+    /// Every spelling of every term.
+    pub(crate) fn spellings(&self) -> &[Vec<u32>] {
+        &self.sequences
     }
 
     /// Bonus for a token that starts a term: smaller than for one that continues a started term, so a term is not

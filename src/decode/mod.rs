@@ -3,6 +3,7 @@
 mod bias;
 mod guards;
 mod search;
+mod term_check;
 mod vocabulary;
 
 use std::time::{Duration, Instant};
@@ -183,7 +184,9 @@ impl DecodeOptions {
 /// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
 /// First at the smallest bucket that holds it; if a guard trips and `fallback` is set, again with `fallback_frames`
 /// (partial decodes skip it: a tripped guard there just means no partial this time). With a forced prefix the
-/// no-speech gate is off (the prefix was already shown as speech).
+/// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a beam search with
+/// a vocabulary gets the term check after the search (see `term_check`); partials and greedy finals get the fusion
+/// bias only (on greedy finals the check placed terms into utterances without any: the dev set's README).
 pub fn decode_segment(
     decoder: Decoder,
     frames: &[f32],
@@ -200,7 +203,7 @@ pub fn decode_segment(
     let attempt = |padded: usize,
                    encoder_time: &mut Duration,
                    decoder_time: &mut Duration|
-     -> Result<(Hypothesis, String)> {
+     -> Result<(Hypothesis, String, AudioContext)> {
         let t0 = Instant::now();
         let audio = decoder.encode(frames, padded)?;
         let t1 = Instant::now();
@@ -218,17 +221,18 @@ pub fn decode_segment(
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
         let text = decoder.detokenize(&h.tokens);
-        Ok((h, text))
+        Ok((h, text, audio))
     };
     let mut encoder_time = Duration::ZERO;
     let mut decoder_time = Duration::ZERO;
     let first_window = model.bucket_for(n, options.min_window_frames);
-    let (mut hypothesis, mut text) = attempt(first_window, &mut encoder_time, &mut decoder_time)?;
+    let (mut hypothesis, mut text, mut audio) =
+        attempt(first_window, &mut encoder_time, &mut decoder_time)?;
     let guard = guards::check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);
     let mut runaway = false;
     if fallback && guard.is_some() && fallback_window > first_window {
-        (hypothesis, text) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
+        (hypothesis, text, audio) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
         // Still a loop with the larger window: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), not text.
         runaway = guards::check_guards(&hypothesis, &text, options).is_some();
     }
@@ -236,6 +240,17 @@ pub fn decode_segment(
         || !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
             && hypothesis.no_speech_prob > options.no_speech_threshold
             && hypothesis.avg_logprob() < options.logprob_threshold;
+    if let (Some(bias), true, false, true) =
+        (decoder.bias, fallback, no_speech, options.beam_size > 1)
+    {
+        let started = Instant::now();
+        let checked = term_check::place_terms(decoder, &audio, bias, &hypothesis.tokens)?;
+        if checked != hypothesis.tokens {
+            text = decoder.detokenize(&checked);
+            hypothesis.tokens = checked;
+        }
+        decoder_time += started.elapsed();
+    }
     let text = if no_speech {
         String::new()
     } else {

@@ -166,6 +166,28 @@ pub fn search(
     })
 }
 
+/// Feed `fed` after `cache` in one decoder call and return, for each fed token, the model's log-probabilities of
+/// the token after it (`fed.len()` rows, `vocab_size` wide), under the search's suppression rules (those of the
+/// first step on the row after the prompt, when `cache` starts empty).
+pub(crate) fn next_token_logprobs(
+    decoder: Decoder,
+    audio: &AudioContext,
+    fed: &[u32],
+    cache: &mut KvCache,
+) -> Result<Vec<f32>> {
+    let manifest = decoder.model.manifest();
+    let vocab = manifest.decoder.vocab_size;
+    let first = cache.is_empty().then(|| manifest.tokens.prompt.len() - 1);
+    let mut rows = Vec::with_capacity(fed.len() * vocab);
+    decoder.step(audio, fed, cache, &mut rows)?;
+    let rules = TokenRules::new(manifest);
+    for (j, row) in rows.chunks_mut(vocab).enumerate() {
+        rules.apply(row, first == Some(j));
+        log_softmax(row);
+    }
+    Ok(rows)
+}
+
 /// The first decoder call: the prompt and the prefix together. The row of the prompt's start-of-transcript token
 /// gives the no-speech probability (row 0 unless the prompt begins with previous text).
 fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<(Beam, f32)> {

@@ -91,6 +91,13 @@ impl Vocabulary {
             .is_some_and(|&b| b == b' ')
     }
 
+    /// True when token `id` is punctuation only (no letter or digit, no leading space: ".", "?", ",").
+    pub fn is_punctuation(&self, id: u32) -> bool {
+        self.tokens
+            .get(id as usize)
+            .is_some_and(|t| !t.is_empty() && t.iter().all(u8::is_ascii_punctuation))
+    }
+
     /// Token ids of `text` (no special tokens): byte-level BPE, merging at each step the adjacent pair whose
     /// merged token has the lowest id (GPT-2-style vocabularies number merged tokens in merge order). Bytes without
     /// a single-byte token are skipped.

@@ -110,20 +110,43 @@ impl KvCache {
 
     /// A deep copy (beam search forks hypotheses).
     pub fn try_clone(&self) -> Result<KvCache> {
+        self.try_prefix(self.len)
+    }
+
+    /// A copy of the first `len` positions (at most all of them): the cache of a shorter token prefix, to score
+    /// other continuations of it.
+    pub fn try_prefix(&self, len: usize) -> Result<KvCache> {
+        let len = len.min(self.len);
         let copy = |v: &Option<DynValue>| -> Result<Option<DynValue>> {
             let Some(v) = v else { return Ok(None) };
             let (shape, data) = v
                 .try_extract_tensor::<f32>()
                 .map_err(|e| Error::inference("decoder", e))?;
-            let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-            let t = Tensor::from_array((dims, data.to_vec()))
-                .map_err(|e| Error::inference("decoder", e))?;
+            // [layers, 1, positions, d_model]
+            let mut dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+            let (Some(&positions), Some(&width)) = (dims.get(2), dims.get(3)) else {
+                return Err(Error::inference(
+                    "decoder",
+                    "self-attention cache is not 4-D",
+                ));
+            };
+            let keep = len.min(positions);
+            let kept: Vec<f32> = if positions * width == 0 {
+                Vec::new()
+            } else {
+                data.chunks(positions * width)
+                    .flat_map(|layer| layer.iter().take(keep * width))
+                    .copied()
+                    .collect()
+            };
+            dims[2] = keep;
+            let t = Tensor::from_array((dims, kept)).map_err(|e| Error::inference("decoder", e))?;
             Ok(Some(t.into_dyn()))
         };
         Ok(KvCache {
             k: copy(&self.k)?,
             v: copy(&self.v)?,
-            len: self.len,
+            len,
         })
     }
 }
