@@ -2,12 +2,12 @@
 //!
 //! The fusion bias ([`Bias`]) only helps while the search is running; when the acoustically likely first token of
 //! a name wins (Aoife heard as "Eva", Hue Bridge as "Hubridge"), the term is lost. After the search, each listed term
-//! that is not in the text is tried in place of each span of up to [`MAX_SPAN_WORDS`] words (or inserted before a
-//! word) where the model gives the term's first token a log-probability above [`FIRST_TOKEN_FLOOR`] and the span
-//! itself was not much more likely. Each such variant is scored by the model (no bias) over the term and the few
-//! tokens after it, and the best is kept when it loses at most [`ACCEPT_LOSS`] against the text as it was (nothing, when it
-//! would replace another listed term: then the model must prefer it outright). Thresholds measured on the dev set:
-//! tests/fixtures/vocabulary/README.md.
+//! that is not in the text is tried in place of each span of one to [`MAX_SPAN_WORDS`] words where the model gives
+//! the term's first token a log-probability above [`FIRST_TOKEN_FLOOR`] and the span itself was not much more
+//! likely. Each such variant is scored by the model (no bias) over the term and the token after it, and the best is
+//! kept when it loses at most [`ACCEPT_LOSS`] against the text as it was (nothing, when it would replace another
+//! listed term: then the model must prefer it outright). Run on finals of a beam search only (see `decode_segment`).
+//! Thresholds measured on the dev set: tests/fixtures/vocabulary/README.md.
 
 use super::search::next_token_logprobs;
 use super::{Bias, Decoder};
