@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Score transcripts of the vocabulary dev set (tests/fixtures/vocabulary): term recall, listed terms inserted into
-the plain utterances, and their WER after Whisper's English normalizer.
+the plain utterances, and the WER after Whisper's English normalizer of the plain utterances and of the ones with
+terms (where wrong terms placed into garbled text show).
 
     score.py OUT_DIR [--list]     (OUT_DIR holds STEM.txt per clip, as `earshot transcribe -o OUT_DIR` writes)
 
@@ -26,7 +27,7 @@ def main():
     out = Path(sys.argv[1])
     show = "--list" in sys.argv
     terms = [t for t in (SET / "terms.txt").read_text().splitlines() if t.strip() and not t.startswith("#")]
-    hits = total = plain_words = plain_errors = inserted = 0
+    hits = total = plain_words = plain_errors = inserted = term_words = term_errors = 0
     for line in (SET / "manifest.tsv").read_text().splitlines()[1:]:
         f = line.split("\t")
         text = (out / (Path(f[0]).stem + ".txt")).read_text().strip()
@@ -40,6 +41,10 @@ def main():
             inserted += len(ins)
             if show and (e or ins):
                 print(f"plain {f[0]}: {e} errors, inserted {ins}: {text!r} (ref {f[2]!r})")
+        else:
+            ref = normalize(f[2]).split()
+            term_words += len(ref)
+            term_errors += edit_distance(ref, normalize(text).split())
         for term in spoken:
             total += 1
             ok = f" {words(term)} " in f" {words(text)} "
@@ -47,7 +52,8 @@ def main():
             if show and not ok:
                 print(f"miss  {f[0]} {term!r}: {text!r}")
     print(f"recall {hits}/{total} ({100 * hits / total:.1f} %)  plain WER {100 * plain_errors / plain_words:.2f} % "
-          f"({plain_errors}/{plain_words})  inserted {inserted}")
+          f"({plain_errors}/{plain_words})  inserted {inserted}  term-utterance WER "
+          f"{100 * term_errors / term_words:.2f} % ({term_errors}/{term_words})")
 
 
 if __name__ == "__main__":
