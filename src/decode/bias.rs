@@ -85,7 +85,6 @@ fn check_terms(terms: &[String]) -> Result<Vec<String>, String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bias {
     terms: Vec<String>,
-    sequences: Vec<Vec<u32>>,
     tokens: Vec<TermTokens>,
     bonus: f32,
 }
@@ -105,7 +104,6 @@ impl Bias {
     pub fn new(terms: &[String], bonus: f32, vocabulary: &Vocabulary) -> Result<Bias, String> {
         check_strength(bonus)?;
         let kept = check_terms(terms)?;
-        let mut sequences: Vec<Vec<u32>> = Vec::new();
         let mut tokens = Vec::with_capacity(kept.len());
         for term in &kept {
             let mut spellings: Vec<Vec<u32>> = Vec::new();
@@ -121,11 +119,6 @@ impl Bias {
                     }
                 }
             }
-            for ids in &spellings {
-                if !sequences.contains(ids) {
-                    sequences.push(ids.clone());
-                }
-            }
             tokens.push(TermTokens {
                 written: vocabulary.encode(&format!(" {term}")),
                 spellings,
@@ -133,7 +126,6 @@ impl Bias {
         }
         Ok(Bias {
             terms: kept,
-            sequences,
             tokens,
             bonus,
         })
@@ -168,8 +160,8 @@ impl Bias {
     }
 
     /// Every spelling of every term.
-    pub(crate) fn spellings(&self) -> &[Vec<u32>] {
-        &self.sequences
+    pub(crate) fn spellings(&self) -> impl Iterator<Item = &Vec<u32>> {
+        self.tokens.iter().flat_map(|t| &t.spellings)
     }
 
     /// Bonus for a token that starts a term: smaller than for one that continues a started term, so a term is not
@@ -180,8 +172,7 @@ impl Bias {
 
     /// How far `tokens` are into a term: the longest proper prefix of a spelling that ends them (0: none).
     fn matched(&self, tokens: &[u32]) -> usize {
-        self.sequences
-            .iter()
+        self.spellings()
             .map(|seq| prefix_len(seq, tokens))
             .max()
             .unwrap_or(0)
@@ -189,14 +180,14 @@ impl Bias {
 
     /// True when `tokens` end with a whole spelling of a term.
     pub(crate) fn completes(&self, tokens: &[u32]) -> bool {
-        self.sequences.iter().any(|seq| tokens.ends_with(seq))
+        self.spellings().any(|seq| tokens.ends_with(seq))
     }
 
     /// Add the bonus to the log-probabilities `row` of every token that would continue (or start) a term after
     /// `tokens`.
     pub(crate) fn apply(&self, tokens: &[u32], row: &mut [f32]) {
         let mut boosted: Vec<(u32, f32)> = Vec::new();
-        for seq in &self.sequences {
+        for seq in self.spellings() {
             let k = prefix_len(seq, tokens);
             let bonus = if k == 0 {
                 self.start_bonus()

@@ -54,11 +54,7 @@ pub(crate) fn place_terms(
     let prompt = &manifest.tokens.prompt;
     let room = manifest.decoder.max_positions - prompt.len();
     let eot = manifest.tokens.end_of_text;
-    let at = |rows: &[f32], j: usize, t: u32| {
-        rows.get(j * vocab + t as usize)
-            .copied()
-            .unwrap_or(f32::NEG_INFINITY)
-    };
+    let at = |rows: &[f32], j: usize, t: u32| logprob(rows, vocab, j, t);
     let mut text = tokens.to_vec();
     let mut placed: Vec<(usize, usize)> = Vec::new();
     for _ in 0..MAX_ROUNDS {
@@ -125,6 +121,29 @@ pub(crate) fn place_terms(
     Ok(text)
 }
 
+/// Log-probability of token `t` in row `j` of `rows` (`vocab` wide); minus infinity outside them.
+fn logprob(rows: &[f32], vocab: usize, j: usize, t: u32) -> f32 {
+    rows.get(j * vocab + t as usize)
+        .copied()
+        .unwrap_or(f32::NEG_INFINITY)
+}
+
+/// Token ranges of `text` that are one of `spellings`.
+fn occurrences<'a>(
+    text: &[u32],
+    spellings: impl IntoIterator<Item = &'a Vec<u32>>,
+) -> Vec<(usize, usize)> {
+    spellings
+        .into_iter()
+        .flat_map(|s| {
+            text.windows(s.len())
+                .enumerate()
+                .filter(move |(_, w)| *w == s.as_slice())
+                .map(move |(j, _)| (j, j + s.len()))
+        })
+        .collect()
+}
+
 /// The places worth scoring each term that is not yet in `text`. `rows` are the model's log-probabilities over
 /// `text`; spans overlapping a term placed earlier are left alone.
 fn candidates(
@@ -135,35 +154,19 @@ fn candidates(
     placed: &[(usize, usize)],
 ) -> Vec<Variant> {
     let vocab = decoder.model.manifest().decoder.vocab_size;
-    let at = |j: usize, t: u32| {
-        rows.get(j * vocab + t as usize)
-            .copied()
-            .unwrap_or(f32::NEG_INFINITY)
-    };
+    let at = |j: usize, t: u32| logprob(rows, vocab, j, t);
     let token_logprob: Vec<f32> = text.iter().enumerate().map(|(j, &t)| at(j, t)).collect();
-    let occurrences = |spellings: &[Vec<u32>]| -> Vec<(usize, usize)> {
-        spellings
-            .iter()
-            .flat_map(|s| {
-                text.windows(s.len())
-                    .enumerate()
-                    .filter(move |(_, w)| *w == s.as_slice())
-                    .map(move |(j, _)| (j, j + s.len()))
-            })
-            .collect()
-    };
-    let listed = occurrences(bias.spellings());
+    let listed = occurrences(text, bias.spellings());
     let mut words: Vec<usize> = (0..text.len())
         .filter(|&j| j == 0 || decoder.vocabulary.starts_word(text[j]))
         .collect();
     let starts = words.len();
     words.push(text.len());
-    let overlaps = |ranges: &[(usize, usize)], a: usize, b: usize| {
-        ranges.iter().any(|&(s, e)| a < e && s < b.max(a + 1))
-    };
+    let overlaps =
+        |ranges: &[(usize, usize)], a: usize, b: usize| ranges.iter().any(|&(s, e)| a < e && s < b);
     let mut out = Vec::new();
     for (term, tokens) in bias.term_tokens().iter().enumerate() {
-        if !occurrences(&tokens.spellings).is_empty() {
+        if !occurrences(text, &tokens.spellings).is_empty() {
             continue;
         }
         for w in 0..starts {
@@ -182,7 +185,7 @@ fn candidates(
                 while b > a && decoder.vocabulary.is_punctuation(text[b - 1]) {
                     b -= 1;
                 }
-                if (k > 0 && b == a) || overlaps(placed, a, b) {
+                if b == a || overlaps(placed, a, b) {
                     continue;
                 }
                 let margin = first - token_logprob[a..b].iter().sum::<f32>();
