@@ -121,8 +121,9 @@ non-speech). WER: corpus word edits / reference words, after the normalizer in `
 | file | MB |
 |---|---|
 """ + "".join(f"| {name} | {mb:.2f} |\n" for name, mb in size.items()) + f"""
-The decoder's token lookup reads the int8 output-projection table (per-vocab-row scales), so the tied embedding is
-stored once; Conv layers stay float (MODEL_NOTES: ConvInteger was slower and distorted padded frames).
+Encoder MatMuls are int8 (dynamic, per-channel); decoder MatMuls are 8-bit in blocks of 64 weights per scale
+(`MatMulNBits`), and its token lookup reads that output-projection table, so the tied embedding is stored once;
+("int8" below means this pack). Conv layers stay float (MODEL_NOTES: ConvInteger was slower and distorted padded frames).
 
 ## How each number was measured
 

@@ -58,7 +58,7 @@ impl Default for EndpointConfig {
             pre_roll_ms: 400,
             trailing_silence_ms: 600,
             post_roll_ms: 300,
-            max_segment_ms: 10_000,
+            max_segment_ms: 15_000,
             split_search_ms: 3_000,
             no_text_timeout_ms: 3_000,
         }
@@ -504,12 +504,12 @@ mod tests {
     #[test]
     fn long_speech_is_cut_at_the_quietest_frame() {
         let mut x = vec![-8.0; 50];
-        x.extend((0..1500).map(|i| if i == 900 { -5.0 } else { -1.0 }));
+        x.extend((0..2000).map(|i| if i == 1400 { -5.0 } else { -1.0 }));
         x.extend(vec![-8.0; 100]);
         let segs = run(&x);
         assert_eq!(segs.len(), 2, "{segs:?}");
-        assert_eq!((segs[0].end, segs[0].rule), (951, EndpointRule::MaxLength)); // the dip at frame 950
-        assert_eq!(segs[1].start, 951);
-        assert!(segs.iter().all(|s| s.end - s.start <= 1000));
+        assert_eq!((segs[0].end, segs[0].rule), (1451, EndpointRule::MaxLength)); // the dip at frame 1450
+        assert_eq!(segs[1].start, 1451);
+        assert!(segs.iter().all(|s| s.end - s.start <= 1500));
     }
 }

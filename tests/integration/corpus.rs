@@ -76,18 +76,23 @@ fn every_non_speech_fixture_gives_no_text() {
 
 #[test]
 fn beam_search_transcribes_like_greedy_on_clean_speech() {
+    // Over the three clips (44 words): one word per clip would be 4-12 %; the pack with block-wise decoder weights
+    // writes "quite" for "quiet" in cmd05 with greedy and beam alike.
     let recognizer = recognizer("default", Some(5));
+    let mut wer = WerCounter::default();
+    let mut texts = Vec::new();
     for file in ["long02.wav", "q02.wav", "cmd05.wav"] {
         let clip = corpus().into_iter().find(|c| c.file == file).unwrap();
         let (samples, rate) = read_wav_mono(&speech(file));
-        let mut wer = WerCounter::default();
-        wer.add(&clip.text, &joined(&recognize(&recognizer, &samples, rate)));
-        assert!(
-            wer.percent() <= 10.0,
-            "{file}: beam 5 WER {:.1}",
-            wer.percent()
-        );
+        let text = joined(&recognize(&recognizer, &samples, rate));
+        wer.add(&clip.text, &text);
+        texts.push(text);
     }
+    assert!(
+        wer.percent() <= 5.0,
+        "beam 5 WER {:.1}: {texts:?}",
+        wer.percent()
+    );
 }
 
 /// 2-3 minutes of speech: every clean 16 kHz corpus clip in turn (each already has 0.3 s of silence before and
