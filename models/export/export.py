@@ -3,7 +3,8 @@
     python models/export/export.py --out models/whisper-tiny-en-int8 --work build/export
 
 Writes to --out: encoder.onnx (int8 dynamic quantization, per-channel MatMul weights, Conv in float), decoder.onnx
-(8-bit block-wise MatMul weights, `MatMulNBits`, the tied embedding stored once), vocabulary.txt, model.toml (manifest with SHA-256 checksums).
+(8-bit block-wise MatMul weights, `MatMulNBits`, the tied embedding stored once), vocabulary.txt, model.toml
+(manifest with SHA-256 checksums).
 Writes to --work: the float graphs (encoder.onnx, decoder.onnx) and a log-mel encoder, used by evaluate.py.
 """
 
@@ -75,7 +76,7 @@ def quantize_decoder(src: Path, dst: Path, bits: int = 8, block: int = WEIGHT_BL
 
     The dynamic scheme the encoder keeps (one activation scale per tensor) cost the decoder 0.6-0.9 WER points
     against float on the dev corpus of benches/accuracy; this one is level with float, and its decoder step is as
-    fast. For the encoder it gained nothing measurable and took twice the time (README there).
+    fast. For the encoder it gained nothing on top of that and took twice the time (README there).
     """
     quantizer = MatMulNBitsQuantizer(onnx.load(str(src)), bits=bits, block_size=block, is_symmetric=True,
                                      accuracy_level=4)
