@@ -58,8 +58,8 @@ def earshot_streaming(binary, extra, clips):
     texts = []
     for c in clips:
         cmd = [binary, "listen", "-q", "--json", "--fast", "--replay", str(c["path"])] + extra
-        events = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
-        finals = [json.loads(e)["text"] for e in events if json.loads(e)["event"] == "final"]
+        lines = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines()
+        finals = [e["text"] for e in map(json.loads, lines) if e["event"] == "final"]
         texts.append(" ".join(t.strip() for t in finals))
     return texts
 

