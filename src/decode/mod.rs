@@ -41,6 +41,12 @@ pub struct DecodeOptions {
     pub no_speech_threshold: f32,
     /// ... and its average token log-probability is below this (faster-whisper's rule and defaults).
     pub logprob_threshold: f32,
+    /// A final decoded with a narrower beam than this (greedy) whose average token log-probability is below
+    /// `fallback_logprob` is searched again with this beam width on the same encoder output; 1 turns it off.
+    /// The decode-time counterpart of whisper.cpp's and faster-whisper's temperature fallback.
+    pub fallback_beam_size: usize,
+    /// See `fallback_beam_size`.
+    pub fallback_logprob: f32,
 }
 
 impl Default for DecodeOptions {
@@ -54,6 +60,8 @@ impl Default for DecodeOptions {
             fallback_frames: 3000,
             no_speech_threshold: 0.6,
             logprob_threshold: -1.0,
+            fallback_beam_size: 5,
+            fallback_logprob: -0.5,
         }
     }
 }
@@ -69,6 +77,8 @@ pub struct SegmentDecode {
     pub no_speech: bool,
     /// The guard that tripped on the first decode (the text then comes from the fallback window).
     pub guard: Option<Guard>,
+    /// True when the text comes from the low-confidence beam re-search (`fallback_beam_size`).
+    pub beam_fallback: bool,
     /// Encoder wall time (all attempts).
     pub encoder_time: Duration,
     /// Decoder wall time (all attempts).
@@ -177,13 +187,29 @@ impl DecodeOptions {
             self.logprob_threshold,
             -100.0,
             0.0,
+        )?;
+        check(
+            origin,
+            "decode.fallback_beam_size",
+            self.fallback_beam_size,
+            1,
+            16,
+        )?;
+        check(
+            origin,
+            "decode.fallback_logprob",
+            self.fallback_logprob,
+            -100.0,
+            0.0,
         )
     }
 }
 
 /// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
 /// First at the smallest bucket that holds it; if a guard trips and `fallback` is set, again with `fallback_frames`
-/// (partial decodes skip it: a tripped guard there just means no partial this time). With a forced prefix the
+/// (partial decodes skip it: a tripped guard there just means no partial this time). A final whose search was
+/// narrower than `fallback_beam_size` and whose mean token log-probability is below `fallback_logprob` is searched
+/// again with that beam on the same encoder output (not when gated as no-speech). With a forced prefix the
 /// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a beam search with
 /// a vocabulary gets the term check after the search (see `term_check`); partials and greedy finals get the fusion
 /// bias only (on greedy finals the check placed terms into utterances without any: the dev set's README).
@@ -199,7 +225,11 @@ pub fn decode_segment(
     let coefficients = model.manifest().frontend.mfcc_coefficients;
     let n = frames.len() / coefficients;
     let max_tokens = options.max_tokens_base
-        + (options.max_tokens_per_second * seconds.max(0.0)).ceil() as usize;
+        + (options.max_tokens_per_second * seconds.max(0.0)).ceil() as usize
+        + match prefix {
+            Prefix::None => 0,
+            Prefix::Forced(p) => p.len(),
+        };
     let attempt = |padded: usize,
                    encoder_time: &mut Duration,
                    decoder_time: &mut Duration|
@@ -207,15 +237,11 @@ pub fn decode_segment(
         let t0 = Instant::now();
         let audio = decoder.encode(frames, padded)?;
         let t1 = Instant::now();
-        let forced = match prefix {
-            Prefix::None => 0,
-            Prefix::Forced(p) => p.len(),
-        };
         let h = search(
             decoder,
             &audio,
             options.beam_size,
-            max_tokens + forced,
+            max_tokens,
             prefix,
         )?;
         *encoder_time += t1 - t0;
@@ -240,6 +266,27 @@ pub fn decode_segment(
         || !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
             && hypothesis.no_speech_prob > options.no_speech_threshold
             && hypothesis.avg_logprob() < options.logprob_threshold;
+    let mut beam_fallback = false;
+    if fallback
+        && !no_speech
+        && options.fallback_beam_size > options.beam_size
+        && hypothesis.avg_logprob() < options.fallback_logprob
+    {
+        let started = Instant::now();
+        let mut wider = search(
+            decoder,
+            &audio,
+            options.fallback_beam_size,
+            max_tokens,
+            prefix,
+        )?;
+        let wider_text = decoder.detokenize(&wider.tokens);
+        decoder_time += started.elapsed();
+        wider.decoder_calls += hypothesis.decoder_calls;
+        if guards::check_guards(&wider, &wider_text, options).is_none() {
+            (hypothesis, text, beam_fallback) = (wider, wider_text, true);
+        }
+    }
     if let (Some(bias), true, false, true) =
         (decoder.bias, fallback, no_speech, options.beam_size > 1)
     {
@@ -261,6 +308,7 @@ pub fn decode_segment(
         hypothesis,
         no_speech,
         guard,
+        beam_fallback,
         encoder_time,
         decoder_time,
     })

@@ -38,6 +38,9 @@ pub struct Transcript {
     pub avg_logprob: f32,
     /// The guard that sent this segment to the fallback window, if any.
     pub guard: Option<Guard>,
+    /// True when the greedy text had low confidence and this text comes from the fallback beam
+    /// (`decode.fallback_beam_size`).
+    pub beam_fallback: bool,
     /// True when even the final decode stopped at the token cap (its text is then truncated).
     pub token_cap_reached: bool,
     /// Encoder wall time for this segment.

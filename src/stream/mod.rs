@@ -298,6 +298,7 @@ impl Recognizer {
                     no_speech_prob: decoded.hypothesis.no_speech_prob,
                     avg_logprob: decoded.hypothesis.avg_logprob(),
                     guard: decoded.guard,
+                    beam_fallback: decoded.beam_fallback,
                     token_cap_reached: decoded.hypothesis.hit_token_cap,
                     decoder_calls: decoded.hypothesis.decoder_calls,
                     encoder_time: decoded.encoder_time,

@@ -2,7 +2,9 @@
 
 use earshot::bench::wer::WerCounter;
 
-use crate::common::{corpus, joined, pack_report, read_wav_mono, recognize, recognizer, speech};
+use crate::common::{
+    corpus, joined, model, pack_report, read_wav_mono, recognize, recognizer, root, speech,
+};
 
 fn corpus_wer(recognizer: &earshot::Recognizer) -> WerCounter {
     let mut wer = WerCounter::default();
@@ -155,4 +157,46 @@ fn long_form_audio_transcribes_fully_in_short_segments() {
         long.percent(),
         single.percent()
     );
+}
+
+/// A greedy final with low confidence is searched again with the fallback beam on the same encoder output. name03
+/// (espeak's Scottish voice) has a greedy mean token log-probability near -1.1 with this pack: the default profile
+/// gives beam 5's text for it, with fewer errors than greedy alone. A confident clip keeps its greedy text.
+#[test]
+fn a_low_confidence_greedy_final_is_searched_again_with_the_fallback_beam() {
+    let default = recognizer("default", None);
+    let beam = recognizer("default", Some(5));
+    let mut profile = earshot::Profile::load(&root().join("firmware-configs/default.toml")).unwrap();
+    profile.decode.fallback_beam_size = 1;
+    profile.partials.interval_ms = 0;
+    let greedy = earshot::Recognizer::new(model(), profile.recognizer_config()).unwrap();
+    let run = |r: &earshot::Recognizer, file: &str| {
+        let (samples, rate) = read_wav_mono(&speech(file));
+        recognize(r, &samples, rate)
+    };
+    let clip = corpus().into_iter().find(|c| c.file == "name03.wav").unwrap();
+    let plain = run(&greedy, &clip.file);
+    assert!(plain.iter().all(|t| !t.beam_fallback));
+    assert!(
+        plain.iter().any(|t| t.avg_logprob < profile.decode.fallback_logprob),
+        "name03 is no longer a low-confidence greedy decode: {:?}",
+        plain.iter().map(|t| t.avg_logprob).collect::<Vec<_>>()
+    );
+    let fallen_back = run(&default, &clip.file);
+    assert!(fallen_back.iter().any(|t| t.beam_fallback));
+    assert_eq!(joined(&fallen_back), joined(&run(&beam, &clip.file)));
+    let errors = |finals: &[earshot::Transcript]| {
+        let mut wer = WerCounter::default();
+        wer.add(&clip.text, &joined(finals));
+        wer.errors
+    };
+    assert!(
+        errors(&fallen_back) < errors(&plain),
+        "fallback {:?} vs greedy {:?}",
+        joined(&fallen_back),
+        joined(&plain)
+    );
+    let confident = run(&default, "long02.wav");
+    assert!(confident.iter().all(|t| !t.beam_fallback));
+    assert_eq!(joined(&confident), joined(&run(&greedy, "long02.wav")));
 }
