@@ -1,4 +1,5 @@
-//! Guards against a runaway decode: the token cap, the compression ratio, a repeated block at the end.
+//! Guards against a runaway decode: the token cap, the compression ratio, a repeated block at the end (of tokens,
+//! or of words compared without case and punctuation).
 
 use std::io::Write;
 
@@ -14,19 +15,33 @@ pub enum Guard {
     TokenCap,
     /// The text compresses too well: a repetition loop.
     Compression,
-    /// The tokens end with a block of at least `MIN_REPEAT_TOKENS` repeated back to back.
+    /// The tokens (or the words, ignoring case and punctuation) end with a block of at least `MIN_REPEAT_TOKENS`
+    /// repeated back to back.
     Repetition,
 }
 
-/// Shortest token block whose immediate repetition at the end of a hypothesis trips [`Guard::Repetition`]
-/// (short enough to catch a repeated sentence, long enough to let "no, no" through).
+/// Shortest token (or word) block whose immediate repetition at the end of a hypothesis trips
+/// [`Guard::Repetition`] (short enough to catch a repeated sentence, long enough to let "no, no" through).
 pub const MIN_REPEAT_TOKENS: usize = 4;
 
-/// True when `tokens` ends with some block of at least `MIN_REPEAT_TOKENS` tokens repeated back to back.
-fn ends_in_repeat(tokens: &[u32]) -> bool {
-    (MIN_REPEAT_TOKENS..=tokens.len() / 2).any(|len| {
-        tokens[tokens.len() - len..] == tokens[tokens.len() - 2 * len..tokens.len() - len]
-    })
+/// True when `items` ends with some block of at least `MIN_REPEAT_TOKENS` items repeated back to back.
+fn ends_in_repeat<T: PartialEq>(items: &[T]) -> bool {
+    let n = items.len();
+    (MIN_REPEAT_TOKENS..=n / 2).any(|len| items[n - len..] == items[n - 2 * len..n - len])
+}
+
+/// The words of `text`, lowercased, without punctuation: "card. The" and "card the" are the same words (a sentence
+/// said twice comes back with a capital the second time, so its tokens differ).
+fn plain_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 fn compression_ratio(text: &str) -> f32 {
@@ -45,7 +60,7 @@ pub(crate) fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) 
         Some(Guard::TokenCap)
     } else if compression_ratio(text) > options.max_compression_ratio {
         Some(Guard::Compression)
-    } else if ends_in_repeat(&h.tokens) {
+    } else if ends_in_repeat(&h.tokens) || ends_in_repeat(&plain_words(text)) {
         Some(Guard::Repetition)
     } else {
         None
@@ -54,14 +69,24 @@ pub(crate) fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) 
 
 #[cfg(test)]
 mod tests {
-    use super::{compression_ratio, ends_in_repeat};
+    use super::{compression_ratio, ends_in_repeat, plain_words};
 
     #[test]
     fn a_sentence_said_twice_is_a_repetition_but_a_short_echo_is_not() {
         assert!(ends_in_repeat(&[9, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5]));
         assert!(!ends_in_repeat(&[1, 2, 3, 4, 5, 6, 7, 8]));
         assert!(!ends_in_repeat(&[7, 8, 9, 9, 9])); // "no, no, no": blocks shorter than MIN_REPEAT_TOKENS
-        assert!(!ends_in_repeat(&[]));
+        assert!(!ends_in_repeat::<u32>(&[]));
+    }
+
+    #[test]
+    fn a_sentence_said_twice_with_a_capital_the_second_time_is_a_repetition() {
+        let twice = "the network runs on the processor. The network runs on the processor.";
+        assert!(ends_in_repeat(&plain_words(twice)));
+        assert!(!ends_in_repeat(&plain_words(
+            "The network runs on the processor, not on the network."
+        )));
+        assert!(!ends_in_repeat(&plain_words("No, no. No, no!")));
     }
 
     #[test]
