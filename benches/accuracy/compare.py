@@ -6,8 +6,9 @@
 
 MANIFEST: TSV with a header naming `file` and `text`, and optionally `group` (else `kind`, else one group "all") and
 `content`; paths relative to the manifest. Engines:
-- earshot `transcribe` (default profile, greedy and --beam 5), and its streaming path: `listen --replay FILE
-  --fast --json`, the finals' text joined (the same stream a microphone feeds, partials on);
+- earshot `transcribe` (default profile: greedy, low-confidence finals searched again with beam 5; and --beam 5),
+  and its streaming path: `listen --replay FILE --fast --json`, the finals' text joined (the same stream a
+  microphone feeds, partials on);
 - whisper.cpp `whisper-cli` greedy (`-bs 1 -bo 1`) and beam 5, with `-nt` and greedy with timestamps, on
   DIR/ggml-model-q8_0.bin (16 kHz mono 16-bit input made with sox);
 - faster-whisper int8 greedy and beam 5 when CT2_DIR is given.
