@@ -237,13 +237,7 @@ pub fn decode_segment(
         let t0 = Instant::now();
         let audio = decoder.encode(frames, padded)?;
         let t1 = Instant::now();
-        let h = search(
-            decoder,
-            &audio,
-            options.beam_size,
-            max_tokens,
-            prefix,
-        )?;
+        let h = search(decoder, &audio, options.beam_size, max_tokens, prefix)?;
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
         let text = decoder.detokenize(&h.tokens);

@@ -166,7 +166,8 @@ fn long_form_audio_transcribes_fully_in_short_segments() {
 fn a_low_confidence_greedy_final_is_searched_again_with_the_fallback_beam() {
     let default = recognizer("default", None);
     let beam = recognizer("default", Some(5));
-    let mut profile = earshot::Profile::load(&root().join("firmware-configs/default.toml")).unwrap();
+    let mut profile =
+        earshot::Profile::load(&root().join("firmware-configs/default.toml")).unwrap();
     profile.decode.fallback_beam_size = 1;
     profile.partials.interval_ms = 0;
     let greedy = earshot::Recognizer::new(model(), profile.recognizer_config()).unwrap();
@@ -174,11 +175,16 @@ fn a_low_confidence_greedy_final_is_searched_again_with_the_fallback_beam() {
         let (samples, rate) = read_wav_mono(&speech(file));
         recognize(r, &samples, rate)
     };
-    let clip = corpus().into_iter().find(|c| c.file == "name03.wav").unwrap();
+    let clip = corpus()
+        .into_iter()
+        .find(|c| c.file == "name03.wav")
+        .unwrap();
     let plain = run(&greedy, &clip.file);
     assert!(plain.iter().all(|t| !t.beam_fallback));
     assert!(
-        plain.iter().any(|t| t.avg_logprob < profile.decode.fallback_logprob),
+        plain
+            .iter()
+            .any(|t| t.avg_logprob < profile.decode.fallback_logprob),
         "name03 is no longer a low-confidence greedy decode: {:?}",
         plain.iter().map(|t| t.avg_logprob).collect::<Vec<_>>()
     );
