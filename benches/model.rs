@@ -1,5 +1,6 @@
 //! Criterion benches of the model on a fixture: encoder per bucket, one decoder step (after the prompt and 10 text
-//! tokens), a whole greedy decode (per-step cost = time / steps, printed), and end to end: a 3 s utterance's samples
+//! tokens) for one hypothesis and for a batch of 5 (a beam-5 step), a whole greedy and beam-5 decode (per-step cost =
+//! time / steps, printed), and end to end: a 3 s utterance's samples
 //! to its final transcript as `earshot transcribe` runs it (WAV read, capture side, ring, endpointing, encoder,
 //! decoder, detokenizer). Setup
 //! (model load, MFCC for the model benches) is outside the timed closures.
@@ -78,6 +79,9 @@ fn bench_model(c: &mut Criterion) {
     c.bench_function(&format!("greedy_decode/long02/{threads}_threads"), |b| {
         b.iter(|| search(decoder, black_box(&audio), 1, 200, Prefix::None).expect("search"))
     });
+    c.bench_function(&format!("beam5_decode/long02/{threads}_threads"), |b| {
+        b.iter(|| search(decoder, black_box(&audio), 5, 200, Prefix::None).expect("search"))
+    });
 
     // One decoder step on top of a cache holding the prompt and the first 10 text tokens.
     let text = search(decoder, &audio, 1, 200, Prefix::None)
@@ -104,6 +108,25 @@ fn bench_model(c: &mut Criterion) {
                 |mut cache| {
                     model
                         .decode_step(&audio, &[text[10]], &mut cache, &mut logits)
+                        .expect("step")
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
+    let five_rows = cache.select(&[0; 5]).expect("select");
+    let next = [text[10]; 5];
+    c.bench_function(
+        &format!(
+            "decoder_step_5_rows/position_{}/{threads}_threads",
+            fed.len()
+        ),
+        |b| {
+            b.iter_batched(
+                || five_rows.try_clone().expect("clone"),
+                |mut cache| {
+                    model
+                        .decode_step(&audio, &next, &mut cache, &mut logits)
                         .expect("step")
                 },
                 BatchSize::SmallInput,

@@ -49,16 +49,20 @@ def export_encoder(enc: Encoder, path: Path) -> None:
 
 
 def export_decoder(dec: Decoder, dims: Dims, path: Path) -> None:
+    """The decoder with a batch axis on the tokens, the self-attention cache and the logits (a beam search runs its
+    hypotheses in one call); the cross K/V keep a batch of 1, shared by every row. Traced with a batch of 2 so that
+    nothing is specialized to 1."""
     cross = torch.zeros(dims.layers, 1, 500, dims.d_model)
-    cache = torch.zeros(dims.layers, 1, 0, dims.d_model)
+    cache = torch.zeros(dims.layers, 2, 0, dims.d_model)
     torch.onnx.export(
-        dec, (torch.tensor([[SOT, NO_TIMESTAMPS]]), cache, cache, cross, cross), str(path),
+        dec, (torch.tensor([[SOT, NO_TIMESTAMPS]] * 2), cache, cache, cross, cross), str(path),
         input_names=["tokens", "self_k", "self_v", "cross_k", "cross_v"],
         output_names=["logits", "new_self_k", "new_self_v"],
         dynamic_axes={
-            "tokens": {1: "tokens"}, "self_k": {2: "past"}, "self_v": {2: "past"},
+            "tokens": {0: "batch", 1: "tokens"}, "self_k": {1: "batch", 2: "past"}, "self_v": {1: "batch", 2: "past"},
             "cross_k": {2: "audio_positions"}, "cross_v": {2: "audio_positions"},
-            "logits": {1: "tokens"}, "new_self_k": {2: "total"}, "new_self_v": {2: "total"},
+            "logits": {0: "batch", 1: "tokens"}, "new_self_k": {1: "batch", 2: "total"},
+            "new_self_v": {1: "batch", 2: "total"},
         },
         opset_version=OPSET, dynamo=False,
     )
@@ -172,8 +176,8 @@ pad_value = 0.0                   # padding frames are zero normalized features 
 
 [decoder]
 file = "decoder.onnx"
-inputs = ["tokens", "self_k", "self_v", "cross_k", "cross_v"]  # i64 [1, n]; f32 [layers, 1, past, d_model] x2; cross
-outputs = ["logits", "new_self_k", "new_self_v"]             # f32 [1, n, vocab]; grown cache [layers, 1, past + n, d]
+inputs = ["tokens", "self_k", "self_v", "cross_k", "cross_v"]  # i64 [batch, n]; f32 [layers, batch, past, d_model] x2; cross [layers, 1, ..]
+outputs = ["logits", "new_self_k", "new_self_v"]             # f32 [batch, n, vocab]; grown cache [layers, batch, past + n, d]
 layers = {dims.layers}
 heads = {dims.heads}
 d_model = {dims.d_model}

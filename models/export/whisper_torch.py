@@ -1,8 +1,9 @@
 """Whisper tiny.en as two small torch modules shaped for streaming export.
 
 `Encoder`: MFCC `[1, 80, frames]` -> cross-attention K and V of every decoder layer `[layers, 1, frames/2, d]`.
-`Decoder`: tokens `[1, n]` + self-attention cache `[layers, 1, n_past, d]` + cross K/V -> logits `[1, n, vocab]` and
-the grown cache. Architecture as in openai/whisper `whisper/model.py` (pre-norm, exact GELU, q and k each scaled by
+`Decoder`: tokens `[batch, n]` + self-attention cache `[layers, batch, n_past, d]` + cross K/V of one audio
+`[layers, 1, frames/2, d]` -> logits `[batch, n, vocab]` and the grown cache (a beam search feeds its hypotheses as
+one batch). Architecture as in openai/whisper `whisper/model.py` (pre-norm, exact GELU, q and k each scaled by
 head_dim^-0.25, no bias on key projections).
 """
 
@@ -22,19 +23,23 @@ class Dims:
         self.vocab, self.mels, self.max_frames, self.max_positions = vocab, mels, max_frames, max_positions
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None) -> torch.Tensor:
-    """Multi-head attention on [1, n, d] tensors (k, v: [1, m, d]); returns [1, n, d]."""
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask: torch.Tensor | None,
+            batched: bool = False) -> torch.Tensor:
+    """Multi-head attention on [b, n, d] queries and [b or 1, m, d] keys and values (a batch of 1 is shared by every
+    query row: the decoder's hypotheses attend to one audio); returns [b, n, d]. Unbatched, b is the constant 1 (the
+    encoder's graph)."""
     n, d = q.shape[1], q.shape[2]
+    b, kb = (q.shape[0], k.shape[0]) if batched else (1, 1)
     head_dim = d // heads
     scale = head_dim**-0.25
-    q = (q * scale).view(1, n, heads, head_dim).permute(0, 2, 1, 3)
-    k = (k * scale).view(1, -1, heads, head_dim).permute(0, 2, 3, 1)
-    v = v.view(1, -1, heads, head_dim).permute(0, 2, 1, 3)
+    q = (q * scale).view(b, n, heads, head_dim).permute(0, 2, 1, 3)
+    k = (k * scale).view(kb, -1, heads, head_dim).permute(0, 2, 3, 1)
+    v = v.view(kb, -1, heads, head_dim).permute(0, 2, 1, 3)
     scores = q @ k
     if mask is not None:
         scores = scores + mask
     weights = torch.softmax(scores, dim=-1)
-    return (weights @ v).permute(0, 2, 1, 3).reshape(1, n, d)
+    return (weights @ v).permute(0, 2, 1, 3).reshape(b, n, d)
 
 
 class Encoder(nn.Module):
@@ -117,9 +122,9 @@ class Decoder(nn.Module):
             v = torch.cat([self_v[i], self._lin(h, f"{b}.attn.v")], dim=1)
             new_k.append(k)
             new_v.append(v)
-            x = x + self._lin(_attend(self._lin(h, f"{b}.attn.q"), k, v, self.dims.heads, mask), f"{b}.attn.out")
+            x = x + self._lin(_attend(self._lin(h, f"{b}.attn.q"), k, v, self.dims.heads, mask, batched=True), f"{b}.attn.out")
             h = self._ln(x, f"{b}.cross_ln")
-            x = x + self._lin(_attend(self._lin(h, f"{b}.cross.q"), cross_k[i], cross_v[i], self.dims.heads, None), f"{b}.cross.out")
+            x = x + self._lin(_attend(self._lin(h, f"{b}.cross.q"), cross_k[i], cross_v[i], self.dims.heads, None, batched=True), f"{b}.cross.out")
             h = self._ln(x, f"{b}.mlp_ln")
             x = x + self._lin(F.gelu(self._lin(h, f"{b}.fc1")), f"{b}.fc2")
         x = self._ln(x, "decoder.ln")

@@ -4,6 +4,7 @@
 //! https://github.com/openai/whisper/blob/c09a7ae299c4c34c5839a76380ae407e7d785914/whisper/decoding.py): the manifest's
 //! `suppress` ids and every timestamp id at every step; `suppress_at_begin` at the first step; stop at end-of-text.
 //! Beam scores are summed log-probabilities; finished hypotheses are ranked by score / length (length penalty 1).
+//! The live hypotheses are the rows of one decoder batch: a beam of width k costs one decoder call per token, not k.
 
 use super::{Bias, Decoder};
 use crate::error::Result;
@@ -20,7 +21,7 @@ pub struct Hypothesis {
     pub no_speech_prob: f32,
     /// True when the search stopped at `max_tokens` instead of end-of-text.
     pub hit_token_cap: bool,
-    /// Decoder calls made (a beam of width k costs up to k calls per token).
+    /// Decoder calls made (one per token step: a beam's hypotheses go in one batched call).
     pub decoder_calls: usize,
 }
 
@@ -31,10 +32,12 @@ impl Hypothesis {
     }
 }
 
-struct Beam {
-    tokens: Vec<u32>,
-    score: f32,
+/// The live hypotheses: row i of the cache and of the logits belongs to `tokens[i]` and `scores[i]`.
+struct Beams {
+    tokens: Vec<Vec<u32>>,
+    scores: Vec<f32>,
     cache: KvCache,
+    /// `rows x vocab`: the next-token logits of each row (log-probabilities once `choose` has run).
     logits: Vec<f32>,
 }
 
@@ -128,9 +131,8 @@ pub fn search(
         Prefix::None => &[][..],
         Prefix::Forced(p) => &p[..p.len().min(max_tokens)],
     };
-    let (first, no_speech_prob) = first_step(decoder, audio, prefix)?;
+    let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix)?;
     let mut decoder_calls = 1;
-    let mut beams = vec![first];
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
     for step in prefix.len()..=max_tokens {
         let chosen = choose(
@@ -145,12 +147,12 @@ pub fn search(
         if finished.len() >= beam_size || chosen.is_empty() || step == max_tokens {
             break;
         }
-        decoder_calls += chosen.len();
+        decoder_calls += 1;
         beams = extend(decoder, audio, beams, chosen)?;
     }
     let hit_token_cap = finished.is_empty();
     if hit_token_cap {
-        finished.extend(beams.into_iter().map(|b| (b.tokens, b.score)));
+        finished.extend(beams.tokens.into_iter().zip(beams.scores));
     }
     let rank = |(tokens, score): &(Vec<u32>, f32)| score / (tokens.len() + 1) as f32;
     let (tokens, sum_logprob) = finished
@@ -190,7 +192,7 @@ pub(crate) fn next_token_logprobs(
 
 /// The first decoder call: the prompt and the prefix together. The row of the prompt's start-of-transcript token
 /// gives the no-speech probability (row 0 unless the prompt begins with previous text).
-fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<(Beam, f32)> {
+fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<(Beams, f32)> {
     let manifest = decoder.model.manifest();
     let vocab = manifest.decoder.vocab_size;
     let fed: Vec<u32> = manifest
@@ -200,32 +202,32 @@ fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<
         .chain(prefix)
         .copied()
         .collect();
-    let mut first = Beam {
-        tokens: prefix.to_vec(),
-        score: 0.0,
-        cache: KvCache::default(),
-        logits: Vec::new(),
-    };
-    let mut all_logits = Vec::with_capacity(fed.len() * vocab);
-    decoder.step(audio, &fed, &mut first.cache, &mut all_logits)?;
+    let mut cache = KvCache::default();
+    let mut logits = Vec::with_capacity(fed.len() * vocab);
+    decoder.step(audio, &fed, &mut cache, &mut logits)?;
     let sot = fed
         .iter()
         .position(|&t| t == manifest.tokens.start_of_transcript)
         .unwrap_or(0);
     let no_speech_prob = softmax_at(
-        &all_logits[sot * vocab..(sot + 1) * vocab],
+        &logits[sot * vocab..(sot + 1) * vocab],
         manifest.tokens.no_speech as usize,
     );
-    all_logits.drain(..(fed.len() - 1) * vocab);
-    first.logits = all_logits;
+    logits.drain(..(fed.len() - 1) * vocab);
+    let first = Beams {
+        tokens: vec![prefix.to_vec()],
+        scores: vec![0.0],
+        cache,
+        logits,
+    };
     Ok((first, no_speech_prob))
 }
 
 /// Score every live beam's next tokens; best first, an end-of-text finishes its hypothesis (into `finished`, up to
 /// `beam_size`), anything else continues it, until `beam_size` continue (openai-whisper's
-/// `BeamSearchDecoder.update`). Returns the continuations: (parent beam, token, score).
+/// `BeamSearchDecoder.update`). Returns the continuations: (parent row, token, score).
 fn choose(
-    beams: &mut [Beam],
+    beams: &mut Beams,
     finished: &mut Vec<(Vec<u32>, f32)>,
     rules: &TokenRules,
     bias: Option<&Bias>,
@@ -233,26 +235,29 @@ fn choose(
     beam_size: usize,
     eot: u32,
 ) -> Vec<(usize, u32, f32)> {
+    let vocab = beams.logits.len() / beams.tokens.len().max(1);
     let mut candidates: Vec<(usize, u32, f32)> = Vec::new();
-    for (b, beam) in beams.iter_mut().enumerate() {
-        rules.apply(&mut beam.logits, first_step);
-        log_softmax(&mut beam.logits);
+    let rows = beams.logits.chunks_mut(vocab.max(1));
+    for (b, ((tokens, &score), row)) in beams.tokens.iter().zip(&beams.scores).zip(rows).enumerate()
+    {
+        rules.apply(row, first_step);
+        log_softmax(row);
         let credit = match bias {
             Some(bias) if beam_size > 1 => {
-                bias.apply(&beam.tokens, &mut beam.logits);
-                bias.pending_credit(&beam.tokens)
+                bias.apply(tokens, row);
+                bias.pending_credit(tokens)
             }
             Some(bias) => {
-                bias.apply(&beam.tokens, &mut beam.logits);
+                bias.apply(tokens, row);
                 0.0
             }
             None => 0.0,
         };
-        for (token, logprob) in top_k(&beam.logits, beam_size + 1) {
-            let mut score = beam.score + logprob;
+        for (token, logprob) in top_k(row, beam_size + 1) {
+            let mut score = score + logprob;
             if credit > 0.0 {
                 // Leaving a term begun earlier (or ending the text inside it) takes its bonus back.
-                let mut next = beam.tokens.clone();
+                let mut next = tokens.clone();
                 next.push(token as u32);
                 let stays = bias.is_some_and(|bias| {
                     bias.completes(&next)
@@ -270,7 +275,7 @@ fn choose(
     for (b, token, score) in candidates {
         if token == eot {
             if finished.len() < beam_size {
-                finished.push((beams[b].tokens.clone(), score));
+                finished.push((beams.tokens[b].clone(), score));
             }
         } else {
             chosen.push((b, token, score));
@@ -282,46 +287,40 @@ fn choose(
     chosen
 }
 
-/// Run one decoder step per continuation. Children take their parent's cache: moved to the last child, copied for
-/// the others.
+/// One batched decoder step for every continuation: row i of the new cache is its parent's row (a parent with
+/// several continuations is copied into several rows; when each row continues once, in order, nothing is copied).
 fn extend(
     decoder: Decoder,
     audio: &AudioContext,
-    beams: Vec<Beam>,
+    beams: Beams,
     chosen: Vec<(usize, u32, f32)>,
-) -> Result<Vec<Beam>> {
-    let vocab = decoder.model.manifest().decoder.vocab_size;
-    let mut remaining: Vec<usize> = vec![0; beams.len()];
-    for &(b, _, _) in &chosen {
-        remaining[b] += 1;
-    }
-    let mut parents: Vec<Option<Beam>> = beams.into_iter().map(Some).collect();
-    let mut next = Vec::with_capacity(chosen.len());
-    for (b, token, score) in chosen {
-        remaining[b] -= 1;
-        // The last child also takes the parent's logits buffer: a fresh 200 KB buffer per step costs page faults.
-        let (mut tokens, mut cache, mut logits) = match (remaining[b], parents[b].as_ref()) {
-            (0, _) => match parents[b].take() {
-                Some(parent) => (parent.tokens, parent.cache, parent.logits),
-                None => continue,
-            },
-            (_, Some(parent)) => (
-                parent.tokens.clone(),
-                parent.cache.try_clone()?,
-                Vec::with_capacity(vocab),
-            ),
-            (_, None) => continue,
-        };
-        tokens.push(token);
-        decoder.step(audio, &[token], &mut cache, &mut logits)?;
-        next.push(Beam {
-            tokens,
-            score,
-            cache,
-            logits,
-        });
-    }
-    Ok(next)
+) -> Result<Beams> {
+    let parents: Vec<usize> = chosen.iter().map(|&(b, _, _)| b).collect();
+    let fed: Vec<u32> = chosen.iter().map(|&(_, token, _)| token).collect();
+    let same_rows =
+        parents.len() == beams.tokens.len() && parents.iter().enumerate().all(|(i, &b)| i == b);
+    let mut cache = if same_rows {
+        beams.cache
+    } else {
+        beams.cache.select(&parents)?
+    };
+    let tokens = chosen
+        .iter()
+        .map(|&(b, token, _)| {
+            let mut t = beams.tokens[b].clone();
+            t.push(token);
+            t
+        })
+        .collect();
+    // The logits buffer is reused: a fresh 200 KB-per-row buffer each step costs page faults.
+    let mut logits = beams.logits;
+    decoder.step(audio, &fed, &mut cache, &mut logits)?;
+    Ok(Beams {
+        tokens,
+        scores: chosen.iter().map(|&(_, _, score)| score).collect(),
+        cache,
+        logits,
+    })
 }
 
 #[cfg(test)]

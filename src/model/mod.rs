@@ -89,12 +89,14 @@ impl AudioContext {
     }
 }
 
-/// The decoder's self-attention cache for one hypothesis.
+/// The decoder's self-attention cache: one row per hypothesis (`[layers, rows, positions, d_model]`), all of the
+/// same length. A beam search keeps its hypotheses as the rows of one cache and steps them in one decoder call.
 #[derive(Default)]
 pub struct KvCache {
     k: Option<DynValue>,
     v: Option<DynValue>,
     len: usize,
+    rows: usize,
 }
 
 impl KvCache {
@@ -108,7 +110,12 @@ impl KvCache {
         self.len == 0
     }
 
-    /// A deep copy (beam search forks hypotheses).
+    /// Number of hypotheses (rows); 1 before the first step.
+    pub fn rows(&self) -> usize {
+        self.rows.max(1)
+    }
+
+    /// A deep copy.
     pub fn try_clone(&self) -> Result<KvCache> {
         self.try_prefix(self.len)
     }
@@ -116,29 +123,57 @@ impl KvCache {
     /// A copy of the first `len` positions (at most all of them): the cache of a shorter token prefix, to score
     /// other continuations of it.
     pub fn try_prefix(&self, len: usize) -> Result<KvCache> {
+        let rows: Vec<usize> = (0..self.rows()).collect();
+        self.copy(&rows, len)
+    }
+
+    /// A cache whose row i is row `rows[i]` of this one (rows may repeat: a hypothesis with several continuations).
+    /// An index out of range is an error.
+    pub fn select(&self, rows: &[usize]) -> Result<KvCache> {
+        self.copy(rows, self.len)
+    }
+
+    fn copy(&self, rows: &[usize], len: usize) -> Result<KvCache> {
         let len = len.min(self.len);
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.rows()) {
+            return Err(Error::inference(
+                "decoder",
+                format!("no cache row {bad} (of {})", self.rows()),
+            ));
+        }
         let copy = |v: &Option<DynValue>| -> Result<Option<DynValue>> {
             let Some(v) = v else { return Ok(None) };
             let (shape, data) = v
                 .try_extract_tensor::<f32>()
                 .map_err(|e| Error::inference("decoder", e))?;
-            // [layers, 1, positions, d_model]
+            // [layers, rows, positions, d_model]
             let mut dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-            let (Some(&positions), Some(&width)) = (dims.get(2), dims.get(3)) else {
+            let (Some(&have_rows), Some(&positions), Some(&width)) =
+                (dims.get(1), dims.get(2), dims.get(3))
+            else {
                 return Err(Error::inference(
                     "decoder",
                     "self-attention cache is not 4-D",
                 ));
             };
             let keep = len.min(positions);
-            let kept: Vec<f32> = if positions * width == 0 {
-                Vec::new()
-            } else {
-                data.chunks(positions * width)
-                    .flat_map(|layer| layer.iter().take(keep * width))
-                    .copied()
-                    .collect()
-            };
+            let row_size = positions * width;
+            let mut kept = Vec::with_capacity(dims[0] * rows.len() * keep * width);
+            if row_size > 0 {
+                for layer in data.chunks(have_rows * row_size) {
+                    for &r in rows {
+                        let start = r * row_size;
+                        let Some(row) = layer.get(start..start + keep * width) else {
+                            return Err(Error::inference(
+                                "decoder",
+                                "self-attention cache is shorter than its shape",
+                            ));
+                        };
+                        kept.extend_from_slice(row);
+                    }
+                }
+            }
+            dims[1] = rows.len();
             dims[2] = keep;
             let t = Tensor::from_array((dims, kept)).map_err(|e| Error::inference("decoder", e))?;
             Ok(Some(t.into_dyn()))
@@ -147,6 +182,7 @@ impl KvCache {
             k: copy(&self.k)?,
             v: copy(&self.v)?,
             len,
+            rows: rows.len(),
         })
     }
 }
@@ -188,25 +224,52 @@ impl Model {
         )?;
         let (e, d) = (&manifest.encoder, &manifest.decoder);
         let mel = manifest.frontend.mel_bins;
-        let cache = || vec![Some(d.layers), Some(1), None, Some(d.d_model)];
+        // Cross K/V have one row (one audio); the decoder's batch axis (hypotheses) is dynamic.
+        let cache = || {
+            vec![
+                Axis::Is(d.layers),
+                Axis::Is(1),
+                Axis::Any,
+                Axis::Is(d.d_model),
+            ]
+        };
+        let batched = || {
+            vec![
+                Axis::Is(d.layers),
+                Axis::Dynamic,
+                Axis::Any,
+                Axis::Is(d.d_model),
+            ]
+        };
         // The manifest's validation checked the counts: 2 encoder outputs, 5 decoder inputs, 3 decoder outputs.
         let (e_out, d_in, d_out) = (&e.outputs, &d.inputs, &d.outputs);
         check_graph(
             &folder.join(&e.file),
             &encoder,
-            &[(e.input.as_str(), vec![Some(1), Some(mel), None])],
+            &[(
+                e.input.as_str(),
+                vec![Axis::Is(1), Axis::Is(mel), Axis::Any],
+            )],
             &[(e_out[0].as_str(), cache()), (e_out[1].as_str(), cache())],
         )?;
-        let mut decoder_inputs = vec![(d_in[0].as_str(), vec![Some(1), None])];
-        decoder_inputs.extend(d_in[1..].iter().map(|n| (n.as_str(), cache())));
+        let decoder_inputs = [
+            (d_in[0].as_str(), vec![Axis::Dynamic, Axis::Any]),
+            (d_in[1].as_str(), batched()),
+            (d_in[2].as_str(), batched()),
+            (d_in[3].as_str(), cache()),
+            (d_in[4].as_str(), cache()),
+        ];
         check_graph(
             &folder.join(&d.file),
             &decoder,
             &decoder_inputs,
             &[
-                (d_out[0].as_str(), vec![Some(1), None, Some(d.vocab_size)]),
-                (d_out[1].as_str(), cache()),
-                (d_out[2].as_str(), cache()),
+                (
+                    d_out[0].as_str(),
+                    vec![Axis::Dynamic, Axis::Any, Axis::Is(d.vocab_size)],
+                ),
+                (d_out[1].as_str(), batched()),
+                (d_out[2].as_str(), batched()),
             ],
         )?;
         Ok(Model {
@@ -298,7 +361,8 @@ impl Model {
     }
 
     /// One decoder step: feed `tokens` after the cached positions, grow `cache`, and write the logits of every fed
-    /// position into `logits` (resized to `tokens.len() * vocab_size`, row-major).
+    /// position into `logits` (resized to `tokens.len() * vocab_size`, row-major). With a cache of several rows
+    /// (see [`KvCache::select`]), `tokens` holds the same number of tokens for each row, row after row.
     pub fn decode_step(
         &self,
         audio: &AudioContext,
@@ -307,20 +371,25 @@ impl Model {
         logits: &mut Vec<f32>,
     ) -> Result<()> {
         let spec = &self.manifest.decoder;
-        if tokens.is_empty() || cache.len + tokens.len() > spec.max_positions {
+        let rows = cache.rows();
+        let per_row = tokens.len() / rows;
+        if per_row == 0 || per_row * rows != tokens.len() {
             return Err(Error::inference(
                 "decoder",
-                format!(
-                    "{} positions exceed max_positions",
-                    cache.len + tokens.len()
-                ),
+                format!("{} tokens for a cache of {rows} rows", tokens.len()),
+            ));
+        }
+        if cache.len + per_row > spec.max_positions {
+            return Err(Error::inference(
+                "decoder",
+                format!("{} positions exceed max_positions", cache.len + per_row),
             ));
         }
         let ids: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
-        let token_tensor = TensorRef::from_array_view(([1usize, ids.len()], ids.as_slice()))
+        let token_tensor = TensorRef::from_array_view(([rows, per_row], ids.as_slice()))
             .map_err(|e| Error::inference("decoder", e))?;
         let empty = || -> Result<DynValue> {
-            Tensor::from_array(([spec.layers, 1usize, 0, spec.d_model], Vec::<f32>::new()))
+            Tensor::from_array(([spec.layers, rows, 0, spec.d_model], Vec::<f32>::new()))
                 .map(|t| t.into_dyn())
                 .map_err(|e| Error::inference("decoder", e))
         };
@@ -361,7 +430,8 @@ impl Model {
         }
         cache.k = outputs.remove(spec.outputs[1].as_str());
         cache.v = outputs.remove(spec.outputs[2].as_str());
-        cache.len += tokens.len();
+        cache.len += per_row;
+        cache.rows = rows;
         Ok(())
     }
 }
@@ -394,8 +464,19 @@ fn open_session(
         .map_err(wrap)
 }
 
-/// One input or output of a graph as the manifest describes it: its name and each axis's size (`None`: dynamic).
-type Declared<'a> = (&'a str, Vec<Option<usize>>);
+/// What the manifest says of one axis of a graph input or output.
+#[derive(Clone, Copy)]
+enum Axis {
+    /// This size (or dynamic).
+    Is(usize),
+    /// Any size.
+    Any,
+    /// Must be dynamic: the decoder's batch axis, which a beam search fills with its hypotheses.
+    Dynamic,
+}
+
+/// One input or output of a graph as the manifest describes it: its name and its axes.
+type Declared<'a> = (&'a str, Vec<Axis>);
 
 /// Every named input and output exists in the graph, and every fixed axis of the graph agrees with the manifest.
 fn check_graph(
@@ -423,14 +504,19 @@ fn check_graph(
                 return mismatch(format!("graph {kind} {name:?} is not a tensor"));
             };
             let agrees = shape.len() == axes.len()
-                && shape.iter().zip(axes).all(|(&dim, want)| match want {
-                    Some(want) => dim < 0 || usize::try_from(dim).is_ok_and(|d| d == *want),
-                    None => true,
+                && shape.iter().zip(axes).all(|(&dim, want)| match *want {
+                    Axis::Is(want) => dim < 0 || usize::try_from(dim).is_ok_and(|d| d == want),
+                    Axis::Any => true,
+                    Axis::Dynamic => dim < 0,
                 });
             if !agrees {
                 let want: Vec<String> = axes
                     .iter()
-                    .map(|a| a.map_or("*".to_string(), |a| a.to_string()))
+                    .map(|a| match a {
+                        Axis::Is(n) => n.to_string(),
+                        Axis::Any => "*".to_string(),
+                        Axis::Dynamic => "batch (dynamic)".to_string(),
+                    })
                     .collect();
                 return mismatch(format!(
                     "graph {kind} {name:?} has shape {:?} but the manifest's sizes make it [{}]",

@@ -104,3 +104,71 @@ fn a_cache_prefix_continues_as_the_same_tokens_fed_afresh() {
         "a longer prefix is the whole cache"
     );
 }
+
+#[test]
+fn each_row_of_a_batched_step_equals_that_hypothesis_stepped_alone() {
+    // A beam search steps its hypotheses as the rows of one call, after `select` has put each parent's cache in its
+    // child's row. Rows must not leak into each other: with block-wise activation quantization (per row) the batched
+    // logits equal the single-row ones.
+    let model = model();
+    let frames = mfcc_fixture(
+        reference_tokens()["mfcc_fixtures"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap(),
+    );
+    let audio = model
+        .encode(&frames, model.bucket_for(frames.len() / 80, 0))
+        .unwrap();
+    let prompt = model.manifest().tokens.prompt.clone();
+    let vocab = model.manifest().decoder.vocab_size;
+    let mut logits = Vec::new();
+    // Two hypotheses with different first text tokens, as rows 0 and 1 of one cache.
+    let mut root = earshot::internals::KvCache::default();
+    model
+        .decode_step(&audio, &prompt, &mut root, &mut logits)
+        .unwrap();
+    let mut pair = root.select(&[0, 0]).unwrap();
+    assert_eq!(pair.rows(), 2);
+    model
+        .decode_step(&audio, &[383, 314], &mut pair, &mut logits)
+        .unwrap();
+    // Reorder: row 1 twice, then row 0, and step all three with different tokens.
+    let mut three = pair.select(&[1, 1, 0]).unwrap();
+    let next = [716, 1101, 3290];
+    let mut batched = Vec::new();
+    model
+        .decode_step(&audio, &next, &mut three, &mut batched)
+        .unwrap();
+    assert_eq!(batched.len(), 3 * vocab);
+    assert_eq!((three.rows(), three.len()), (3, prompt.len() + 2));
+    for (row, (first, second)) in [(314, 716), (314, 1101), (383, 3290)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut alone = root.try_clone().unwrap();
+        model
+            .decode_step(&audio, &[first], &mut alone, &mut logits)
+            .unwrap();
+        let mut want = Vec::new();
+        model
+            .decode_step(&audio, &[second], &mut alone, &mut want)
+            .unwrap();
+        let got = &batched[row * vocab..(row + 1) * vocab];
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-3, "row {row}: largest logit difference {worst}");
+    }
+    assert!(pair.select(&[2]).is_err(), "a row that does not exist");
+    assert!(
+        model
+            .decode_step(&audio, &[1, 2], &mut three, &mut logits)
+            .is_err(),
+        "2 tokens for 3 rows"
+    );
+}
