@@ -49,23 +49,28 @@ fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
     }
 }
 
+/// The encoder output of the first MFCC fixture.
+fn first_fixture_audio(model: &earshot::Model) -> earshot::internals::AudioContext {
+    let reference = reference_tokens();
+    let id = reference["mfcc_fixtures"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap();
+    let frames = mfcc_fixture(id);
+    model
+        .encode(&frames, model.bucket_for(frames.len() / 80, 0))
+        .unwrap()
+}
+
 #[test]
 fn a_cache_prefix_continues_as_the_same_tokens_fed_afresh() {
     // The term check scores variants from a copy of the text's cache cut at the span: that copy must be the cache
     // of the shorter prefix. (Compared against a cache built from the same calls: with dynamic int8 activations,
     // feeding tokens in one call or in several gives slightly different logits.)
     let model = model();
-    let frames = mfcc_fixture(
-        reference_tokens()["mfcc_fixtures"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .next()
-            .unwrap(),
-    );
-    let audio = model
-        .encode(&frames, model.bucket_for(frames.len() / 80, 0))
-        .unwrap();
+    let audio = first_fixture_audio(&model);
     let prompt = model.manifest().tokens.prompt.clone();
     let fed: Vec<u32> = prompt
         .iter()
@@ -111,17 +116,7 @@ fn each_row_of_a_batched_step_equals_that_hypothesis_stepped_alone() {
     // child's row. Rows must not leak into each other: with block-wise activation quantization (per row) the batched
     // logits equal the single-row ones.
     let model = model();
-    let frames = mfcc_fixture(
-        reference_tokens()["mfcc_fixtures"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .next()
-            .unwrap(),
-    );
-    let audio = model
-        .encode(&frames, model.bucket_for(frames.len() / 80, 0))
-        .unwrap();
+    let audio = first_fixture_audio(&model);
     let prompt = model.manifest().tokens.prompt.clone();
     let vocab = model.manifest().decoder.vocab_size;
     let mut logits = Vec::new();
