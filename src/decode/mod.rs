@@ -43,7 +43,8 @@ pub struct DecodeOptions {
     pub logprob_threshold: f32,
     /// A final decoded with a narrower beam than this (greedy) whose average token log-probability is below
     /// `fallback_logprob` is searched again with this beam width on the same encoder output; 1 turns it off.
-    /// The decode-time counterpart of whisper.cpp's and faster-whisper's temperature fallback.
+    /// The decode-time counterpart of whisper.cpp's and faster-whisper's temperature fallback. With a vocabulary
+    /// list, finals are searched with this beam from the start (and get the term check).
     pub fallback_beam_size: usize,
     /// See `fallback_beam_size`.
     pub fallback_logprob: f32,
@@ -210,9 +211,11 @@ impl DecodeOptions {
 /// (partial decodes skip it: a tripped guard there just means no partial this time). A final whose search was
 /// narrower than `fallback_beam_size` and whose mean token log-probability is below `fallback_logprob` is searched
 /// again with that beam on the same encoder output (not when gated as no-speech). With a forced prefix the
-/// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a beam search with
-/// a vocabulary gets the term check after the search (see `term_check`); partials and greedy finals get the fusion
-/// bias only (on greedy finals the check placed terms into utterances without any: the dev set's README).
+/// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
+/// vocabulary is searched with the wider of `beam_size` and `fallback_beam_size` from the start, and a final of a
+/// beam search with a vocabulary gets the term check after the search (see `term_check`): the fusion alone
+/// recovers far fewer terms in a greedy search. Partials get the fusion bias only (on greedy finals the check placed
+/// terms into utterances without any: the dev set's README).
 pub fn decode_segment(
     decoder: Decoder,
     frames: &[f32],
@@ -230,6 +233,11 @@ pub fn decode_segment(
             Prefix::None => 0,
             Prefix::Forced(p) => p.len(),
         };
+    let beam_size = if fallback && decoder.bias.is_some() {
+        options.beam_size.max(options.fallback_beam_size)
+    } else {
+        options.beam_size
+    };
     let attempt = |padded: usize,
                    encoder_time: &mut Duration,
                    decoder_time: &mut Duration|
@@ -237,7 +245,7 @@ pub fn decode_segment(
         let t0 = Instant::now();
         let audio = decoder.encode(frames, padded)?;
         let t1 = Instant::now();
-        let h = search(decoder, &audio, options.beam_size, max_tokens, prefix)?;
+        let h = search(decoder, &audio, beam_size, max_tokens, prefix)?;
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
         let text = decoder.detokenize(&h.tokens);
@@ -263,7 +271,7 @@ pub fn decode_segment(
     let mut beam_fallback = false;
     if fallback
         && !no_speech
-        && options.fallback_beam_size > options.beam_size
+        && options.fallback_beam_size > beam_size
         && hypothesis.avg_logprob() < options.fallback_logprob
     {
         let started = Instant::now();
@@ -281,9 +289,7 @@ pub fn decode_segment(
             (hypothesis, text, beam_fallback) = (wider, wider_text, true);
         }
     }
-    if let (Some(bias), true, false, true) =
-        (decoder.bias, fallback, no_speech, options.beam_size > 1)
-    {
+    if let (Some(bias), true, false, true) = (decoder.bias, fallback, no_speech, beam_size > 1) {
         let started = Instant::now();
         let checked = term_check::place_terms(decoder, &audio, bias, &hypothesis.tokens)?;
         if checked != hypothesis.tokens {

@@ -255,11 +255,15 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
 #[test]
 fn the_term_check_of_beam_finals_places_terms_the_search_missed() {
     // With the list, beam 5 alone writes "Eva" (term01) and "Hubridge" (term43): the term check of the final puts
-    // the listed spelling where the model accepts it; greedy finals are left to the fusion.
-    let run = |clip: &str, list: &str, beam: &str| {
+    // the listed spelling where the model accepts it. With a list, the default profile's finals take its fallback
+    // beam (5) from the start even at --beam 1; a profile without the fallback beam (Pi Zero 2 W) leaves greedy
+    // finals to the fusion.
+    let run_with = |profile: &str, clip: &str, list: &str, beam: &str| {
         let out = crate::common::earshot(&[
             "transcribe",
             "-q",
+            "--profile",
+            profile,
             "--beam",
             beam,
             "--vocabulary",
@@ -273,6 +277,7 @@ fn the_term_check_of_beam_finals_places_terms_the_search_missed() {
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
+    let run = |clip: &str, list: &str, beam: &str| run_with("default", clip, list, beam);
     assert_eq!(
         run("term01", "Aoife", "5"),
         "Send a message to Aoife saying I am on my way."
@@ -281,7 +286,11 @@ fn the_term_check_of_beam_finals_places_terms_the_search_missed() {
         run("term43", "ESPHome, Hue Bridge", "5"),
         "ESPHome talks to the Hue Bridge over the local network."
     );
-    assert!(!run("term01", "Aoife", "1").contains("Aoife"));
+    assert_eq!(
+        run("term01", "Aoife", "1"),
+        "Send a message to Aoife saying I am on my way."
+    );
+    assert!(!run_with("raspberry-pi-zero-2w", "term01", "Aoife", "1").contains("Aoife"));
     // A list of terms none of which is spoken changes nothing in a plain utterance.
     let plain = run("plain01", "Kubernetes, Nguyen, Shelly", "5");
     assert_eq!(plain, "Turn on the lights in the bathroom.");
