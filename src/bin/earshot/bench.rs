@@ -45,6 +45,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     for path in args.json.iter().chain(&args.plot) {
         earshot::sink::check_writable(path)?;
     }
+    if args.fast || soak_s.is_some() {
+        profile.runtime = profile.runtime.for_files();
+    }
     let model = args.common.load_model(&profile)?;
     let options = BenchOptions {
         pacing: if args.fast || soak_s.is_some() {

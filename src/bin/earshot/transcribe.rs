@@ -37,6 +37,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    profile.runtime = profile.runtime.for_files();
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model.clone(), profile.recognizer_config())?;
 
