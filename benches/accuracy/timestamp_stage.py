@@ -5,7 +5,7 @@
 
 Python ONNX Runtime on the pack (models/export/pack.py), earshot's causal front-end and 5 s buckets on whole clips
 (no endpointer, no no-speech gate, the long-form story left out); a text that hits the token cap or whose zlib
-compression ratio exceeds 2.4 is decoded again in the 30 s window, as earshot's guards do. Timestamp mode is
+compression ratio exceeds 2.4 is decoded again in the 30 s window (evaluate.py's guard, as earshot's guards do). Timestamp mode is
 openai-whisper's `ApplyTimestampRules` (prompt without <|notimestamps|>, timestamps in pairs and non-decreasing, the
 first one at most 1 s, a timestamp forced when their total probability beats every text token). Needs numpy, scipy,
 onnxruntime and whisper-normalizer (compare.py's scoring).
@@ -16,18 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
-import scipy.io.wavfile
-import scipy.signal
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models/export"))
 sys.path.insert(0, str(ROOT / "benches/accuracy"))
 import compare  # noqa: E402
 import frontend  # noqa: E402
+import make_corpus  # noqa: E402
+from evaluate import MAX_TOKENS_BASE, MAX_TOKENS_PER_SECOND, guard_tripped  # noqa: E402
 from pack import Pack  # noqa: E402
 
 GROUPS = ["all", "short", "clean", "espeak", "noise10", "noise20", "long", "content:dictation", "content:number",
@@ -36,14 +35,9 @@ MAX_INITIAL_TIMESTAMP = 50  # 1.0 s in 20 ms steps (openai-whisper's default)
 
 
 def load(path: str) -> np.ndarray:
-    """A WAV file as mono 16 kHz float samples."""
-    rate, audio = scipy.io.wavfile.read(path)
-    audio = audio.astype(np.float32) / (32768.0 if audio.dtype == np.int16 else 1.0)
-    if audio.ndim > 1:
-        audio = audio.mean(axis=1)
-    if rate != 16000:
-        audio = scipy.signal.resample_poly(audio, 16000, rate)
-    return audio
+    """A WAV file as mono 16 kHz samples."""
+    audio, rate = make_corpus.read_wav(Path(path))
+    return audio if rate == frontend.SAMPLE_RATE_HZ else make_corpus.resample(audio, rate, frontend.SAMPLE_RATE_HZ)
 
 
 def logsumexp(x: np.ndarray) -> float:
@@ -82,8 +76,8 @@ class Greedy:
         if logsumexp(logprobs[ts:]) > logprobs[:ts].max():
             x[:ts] = -np.inf
 
-    def run(self, cross_k, cross_v, limit: int, timestamps: bool) -> tuple[str, bool]:
-        """The text and whether the search hit the token cap."""
+    def run(self, cross_k, cross_v, limit: int, timestamps: bool) -> tuple[list[int], str]:
+        """The text tokens (timestamps dropped) and their text."""
         dec = self.pack.manifest["decoder"]
         k = np.zeros((dec["layers"], 1, 0, dec["d_model"]), np.float32)
         v = k.copy()
@@ -105,7 +99,8 @@ class Greedy:
                 break
             seq.append(token)
             feed = np.array([[token]], dtype=np.int64)
-        return self.pack.detokenize([t for t in seq if t < self.eot]), len(seq) >= limit
+        text = [t for t in seq if t < self.eot]
+        return text, self.pack.detokenize(text)
 
 
 def main() -> None:
@@ -123,13 +118,14 @@ def main() -> None:
         audio = load(clip["path"])
         features = frontend.mfcc(audio, causal=True)
         audio_5s = pack.encode(pack.pad(features))
-        limit = 10 + int(6 * len(audio) / 16000) + 8  # earshot's cap, plus room for the timestamp tokens
+        seconds = len(audio) / frontend.SAMPLE_RATE_HZ
+        # The engine's token cap, plus room for the timestamp tokens; the cap on text tokens is the guard's.
+        limit = int(MAX_TOKENS_BASE + MAX_TOKENS_PER_SECOND * seconds) + 1 + 8
         for mode in texts:
-            text, capped = search.run(*audio_5s, limit, mode == "timestamps")
-            raw = text.encode()
-            if capped or (raw and len(raw) / len(zlib.compress(raw)) > 2.4):
+            ids, text = search.run(*audio_5s, limit, mode == "timestamps")
+            if guard_tripped(ids, text, seconds):
                 guards[mode] += 1
-                text, _ = search.run(*pack.encode(pack.pad(features, 3000)), limit, mode == "timestamps")
+                _, text = search.run(*pack.encode(pack.pad(features, 3000)), limit, mode == "timestamps")
             texts[mode].append(text)
     for mode, found in texts.items():
         score = compare.score(clips, found)

@@ -45,16 +45,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     for path in args.json.iter().chain(&args.plot) {
         earshot::sink::check_writable(path)?;
     }
-    if args.fast || soak_s.is_some() {
+    let pacing = if args.fast || soak_s.is_some() {
+        // Not live: decoder steps come back to back, as in `earshot transcribe`.
         profile.runtime = profile.runtime.for_files();
-    }
+        Pacing::Fast
+    } else {
+        Pacing::RealTime
+    };
     let model = args.common.load_model(&profile)?;
     let options = BenchOptions {
-        pacing: if args.fast || soak_s.is_some() {
-            Pacing::Fast
-        } else {
-            Pacing::RealTime
-        },
+        pacing,
         gap_ms: args.gap_ms,
         min_audio_s: soak_s.unwrap_or(0.0),
         partials: !args.no_partials,
