@@ -16,7 +16,7 @@ pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;
 
 use crate::error::{ConfigSource, Result};
-use crate::model::{AudioContext, KvCache, Model};
+use crate::model::{AudioContext, KvCache, Model, Padding};
 use crate::timings::TimingRecorder;
 
 /// Decoding settings (the `[decode]` table of a device profile).
@@ -48,6 +48,10 @@ pub struct DecodeOptions {
     pub fallback_beam_size: usize,
     /// See `fallback_beam_size`.
     pub fallback_logprob: f32,
+    /// When the low-confidence beam re-search runs, the segment is also searched (same beam) in an encoder window
+    /// of at least this many frames, padded as Whisper pads (silence at the clamp floor, the model's training
+    /// input), and the text with the higher average token log-probability is kept; 0 turns it off.
+    pub fallback_window_frames: usize,
 }
 
 impl Default for DecodeOptions {
@@ -63,6 +67,7 @@ impl Default for DecodeOptions {
             logprob_threshold: -1.0,
             fallback_beam_size: 5,
             fallback_logprob: -0.4,
+            fallback_window_frames: 0,
         }
     }
 }
@@ -78,8 +83,10 @@ pub struct SegmentDecode {
     pub no_speech: bool,
     /// The guard that tripped on the first decode (the text then comes from the fallback window).
     pub guard: Option<Guard>,
-    /// True when the text comes from the low-confidence beam re-search (`fallback_beam_size`).
+    /// True when the low-confidence re-search ran with a wider beam (`fallback_beam_size`) and its text was kept.
     pub beam_fallback: bool,
+    /// True when the text comes from the low-confidence search in the wider window (`fallback_window_frames`).
+    pub window_fallback: bool,
     /// Encoder wall time (all attempts).
     pub encoder_time: Duration,
     /// Decoder wall time (all attempts).
@@ -102,9 +109,14 @@ pub struct Decoder<'a> {
 
 impl Decoder<'_> {
     /// Run the encoder (see [`Model::encode`]), timed.
-    pub fn encode(&self, frames: &[f32], padded_frames: usize) -> Result<AudioContext> {
+    pub fn encode(
+        &self,
+        frames: &[f32],
+        padded_frames: usize,
+        padding: Padding,
+    ) -> Result<AudioContext> {
         let started = Instant::now();
-        let audio = self.model.encode(frames, padded_frames)?;
+        let audio = self.model.encode_padded(frames, padded_frames, padding)?;
         self.timings.encoder(padded_frames, started.elapsed());
         Ok(audio)
     }
@@ -202,15 +214,24 @@ impl DecodeOptions {
             self.fallback_logprob,
             -100.0,
             0.0,
+        )?;
+        check(
+            origin,
+            "decode.fallback_window_frames",
+            self.fallback_window_frames,
+            0,
+            3000,
         )
     }
 }
 
 /// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
 /// First at the smallest bucket that holds it; if a guard trips and `fallback` is set, again with `fallback_frames`
-/// (partial decodes skip it: a tripped guard there just means no partial this time). A final whose search was
-/// narrower than `fallback_beam_size` and whose mean token log-probability is below `fallback_logprob` is searched
-/// again with that beam on the same encoder output (not when gated as no-speech). With a forced prefix the
+/// (partial decodes skip it: a tripped guard there just means no partial this time). A final whose mean token
+/// log-probability is below `fallback_logprob` (and that is not gated as no-speech) is searched again: with
+/// `fallback_beam_size` on the same encoder output when its search was narrower, and, when `fallback_window_frames`
+/// is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is kept when the model finds
+/// it more likely. With a forced prefix the
 /// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
 /// vocabulary is searched with the wider of `beam_size` and `fallback_beam_size` from the start, and a final of a
 /// beam search with a vocabulary gets the term check after the search (see `term_check`): the fusion alone
@@ -243,7 +264,7 @@ pub fn decode_segment(
                    decoder_time: &mut Duration|
      -> Result<(Hypothesis, String, AudioContext)> {
         let t0 = Instant::now();
-        let audio = decoder.encode(frames, padded)?;
+        let audio = decoder.encode(frames, padded, Padding::Zero)?;
         let t1 = Instant::now();
         let h = search(decoder, &audio, beam_size, max_tokens, prefix)?;
         *encoder_time += t1 - t0;
@@ -269,25 +290,37 @@ pub fn decode_segment(
             && hypothesis.no_speech_prob > options.no_speech_threshold
             && hypothesis.avg_logprob() < options.logprob_threshold;
     let mut beam_fallback = false;
-    if fallback
-        && !no_speech
-        && options.fallback_beam_size > beam_size
-        && hypothesis.avg_logprob() < options.fallback_logprob
-    {
-        let started = Instant::now();
-        let mut wider = search(
-            decoder,
-            &audio,
-            options.fallback_beam_size,
-            max_tokens,
-            prefix,
-        )?;
-        let wider_text = decoder.detokenize(&wider.tokens);
-        decoder_time += started.elapsed();
-        wider.decoder_calls += hypothesis.decoder_calls;
-        if guards::check_guards(&wider, &wider_text, options).is_none() {
-            (hypothesis, text, beam_fallback) = (wider, wider_text, true);
+    let mut window_fallback = false;
+    if fallback && !no_speech && hypothesis.avg_logprob() < options.fallback_logprob {
+        let wide_beam = beam_size.max(options.fallback_beam_size);
+        let mut calls = hypothesis.decoder_calls;
+        if wide_beam > beam_size {
+            let started = Instant::now();
+            let wider = search(decoder, &audio, wide_beam, max_tokens, prefix)?;
+            let wider_text = decoder.detokenize(&wider.tokens);
+            decoder_time += started.elapsed();
+            calls += wider.decoder_calls;
+            if guards::check_guards(&wider, &wider_text, options).is_none() {
+                (hypothesis, text, beam_fallback) = (wider, wider_text, true);
+            }
         }
+        let window = model.bucket_for(n, options.fallback_window_frames);
+        if options.fallback_window_frames > 0 && window > first_window {
+            let t0 = Instant::now();
+            let wide_audio = decoder.encode(frames, window, Padding::ClampFloor)?;
+            let t1 = Instant::now();
+            let wide = search(decoder, &wide_audio, wide_beam, max_tokens, prefix)?;
+            let wide_text = decoder.detokenize(&wide.tokens);
+            encoder_time += t1 - t0;
+            decoder_time += t1.elapsed();
+            calls += wide.decoder_calls;
+            if wide.avg_logprob() > hypothesis.avg_logprob()
+                && guards::check_guards(&wide, &wide_text, options).is_none()
+            {
+                (hypothesis, text, audio, window_fallback) = (wide, wide_text, wide_audio, true);
+            }
+        }
+        hypothesis.decoder_calls = calls;
     }
     if let (Some(bias), true, false, true) = (decoder.bias, fallback, no_speech, beam_size > 1) {
         let started = Instant::now();
@@ -309,6 +342,7 @@ pub fn decode_segment(
         no_speech,
         guard,
         beam_fallback,
+        window_fallback,
         encoder_time,
         decoder_time,
     })

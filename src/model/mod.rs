@@ -323,6 +323,16 @@ impl Model {
     /// Run the encoder on MFCC frames (`frames.len() / coefficients` frames, frame-major), zero-padded (the
     /// manifest's pad value) to `padded_frames` (see [`Model::bucket_for`]); frames beyond it are dropped.
     pub fn encode(&self, frames: &[f32], padded_frames: usize) -> Result<AudioContext> {
+        self.encode_padded(frames, padded_frames, Padding::Zero)
+    }
+
+    /// [`Model::encode`] with the given padding of the frames beyond the segment's.
+    pub fn encode_padded(
+        &self,
+        frames: &[f32],
+        padded_frames: usize,
+        padding: Padding,
+    ) -> Result<AudioContext> {
         let coeffs = self.manifest.frontend.mfcc_coefficients;
         if padded_frames == 0
             || padded_frames > self.manifest.encoder.max_frames
@@ -339,6 +349,12 @@ impl Model {
         let n = (frames.len() / coeffs).min(padded_frames);
         // The graph takes [1, coefficients, frames] (channel-major); frames arrive frame-major.
         let mut input = vec![self.manifest.encoder.pad_value; coeffs * padded_frames];
+        if padding == Padding::ClampFloor && n < padded_frames {
+            let pad = clamp_floor_frame(&frames[..n * coeffs], coeffs);
+            for (c, &value) in pad.iter().enumerate() {
+                input[c * padded_frames + n..(c + 1) * padded_frames].fill(value);
+            }
+        }
         for (t, frame) in frames.chunks_exact(coeffs).take(n).enumerate() {
             for (c, &value) in frame.iter().enumerate() {
                 input[c * padded_frames + t] = value;
@@ -540,6 +556,35 @@ fn check_graph(
     Ok(())
 }
 
+/// How the encoder input is filled after a segment's frames, up to the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// The manifest's pad value (0.0: zero normalized features, as faster-whisper pads).
+    Zero,
+    /// As openai-whisper and whisper.cpp pad: digital silence, every log-mel bin at the clamp floor. The floor is
+    /// the lowest normalized log-mel value of the segment's frames, where its clamped bins sit.
+    ClampFloor,
+}
+
+/// The MFCC frame of a log-mel frame whose bins all sit at the lowest log-mel value of `frames` (frame-major MFCC,
+/// `coeffs` per frame; the orthonormal DCT-II is inverted by its transpose). Zeros when there are no frames.
+fn clamp_floor_frame(frames: &[f32], coeffs: usize) -> Vec<f32> {
+    let dct = crate::features::dct_matrix(coeffs);
+    let mut floor = f32::INFINITY;
+    for frame in frames.chunks_exact(coeffs) {
+        for i in 0..coeffs {
+            let log_mel: f32 = (0..coeffs).map(|k| dct[k * coeffs + i] * frame[k]).sum();
+            floor = floor.min(log_mel);
+        }
+    }
+    if !floor.is_finite() {
+        return vec![0.0; coeffs];
+    }
+    dct.chunks_exact(coeffs)
+        .map(|row| floor * row.iter().sum::<f32>())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::RuntimeOptions;
@@ -557,5 +602,36 @@ mod tests {
             decoder_threads: 3,
         };
         assert_eq!(more.for_files().decoder_threads, 3);
+    }
+
+    /// The Whisper-style padding frame is the MFCC of a log-mel frame whose every bin sits at the lowest log-mel
+    /// value of the segment.
+    #[test]
+    fn the_clamp_floor_frame_is_a_flat_log_mel_frame_at_the_segments_lowest_value() {
+        let n = 80;
+        let dct = crate::features::dct_matrix(n);
+        let to_mfcc = |log_mel: &[f32]| -> Vec<f32> {
+            dct.chunks_exact(n)
+                .map(|row| row.iter().zip(log_mel).map(|(c, x)| c * x).sum())
+                .collect()
+        };
+        let to_log_mel = |mfcc: &[f32]| -> Vec<f32> {
+            (0..n)
+                .map(|i| (0..n).map(|k| dct[k * n + i] * mfcc[k]).sum())
+                .collect()
+        };
+        let frames: Vec<f32> = (0..3)
+            .flat_map(|t| {
+                let log_mel: Vec<f32> = (0..n)
+                    .map(|i| ((i * 7 + t * 3) % 11) as f32 * 0.1 - 0.4)
+                    .collect();
+                to_mfcc(&log_mel)
+            })
+            .collect();
+        let pad = super::clamp_floor_frame(&frames, n);
+        for bin in to_log_mel(&pad) {
+            assert!((bin - (-0.4)).abs() < 1e-4, "{bin}");
+        }
+        assert_eq!(super::clamp_floor_frame(&[], n), vec![0.0; n]);
     }
 }

@@ -299,6 +299,7 @@ impl Recognizer {
                     avg_logprob: decoded.hypothesis.avg_logprob(),
                     guard: decoded.guard,
                     beam_fallback: decoded.beam_fallback,
+                    window_fallback: decoded.window_fallback,
                     token_cap_reached: decoded.hypothesis.hit_token_cap,
                     decoder_calls: decoded.hypothesis.decoder_calls,
                     encoder_time: decoded.encoder_time,
