@@ -48,9 +48,10 @@ pub struct DecodeOptions {
     pub fallback_beam_size: usize,
     /// See `fallback_beam_size`.
     pub fallback_logprob: f32,
-    /// When the low-confidence beam re-search runs, the segment is also searched (same beam) in an encoder window
-    /// of at least this many frames, padded as Whisper pads (silence at the clamp floor, the model's training
-    /// input), and the text with the higher average token log-probability is kept; 0 turns it off.
+    /// A final below `fallback_logprob` is also searched (with the wider of `beam_size` and `fallback_beam_size`) in
+    /// an encoder window of at least this many frames, padded as Whisper pads (silence at the clamp floor, the
+    /// model's training input), and that text is kept when its average token log-probability is higher; 0 turns it
+    /// off. Costs an encoder call in that window (30 s: 8x a 5 s call, and about twice the peak memory).
     pub fallback_window_frames: usize,
 }
 
@@ -231,8 +232,7 @@ impl DecodeOptions {
 /// log-probability is below `fallback_logprob` (and that is not gated as no-speech) is searched again: with
 /// `fallback_beam_size` on the same encoder output when its search was narrower, and, when `fallback_window_frames`
 /// is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is kept when the model finds
-/// it more likely. With a forced prefix the
-/// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
+/// it more likely. With a forced prefix the no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
 /// vocabulary is searched with the wider of `beam_size` and `fallback_beam_size` from the start, and a final of a
 /// beam search with a vocabulary gets the term check after the search (see `term_check`): the fusion alone
 /// recovers far fewer terms in a greedy search. Partials get the fusion bias only (on greedy finals the check placed

@@ -41,7 +41,7 @@ pub struct Transcript {
     /// True when the greedy text had low confidence and this text comes from the fallback beam
     /// (`decode.fallback_beam_size`).
     pub beam_fallback: bool,
-    /// True when the greedy text had low confidence and this text comes from the search in the wider window
+    /// True when the first text had low confidence and this text comes from the search in the wider window
     /// (`decode.fallback_window_frames`), which the model found more likely.
     pub window_fallback: bool,
     /// True when even the final decode stopped at the token cap (its text is then truncated).
