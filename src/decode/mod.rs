@@ -67,7 +67,7 @@ impl Default for DecodeOptions {
             no_speech_threshold: 0.6,
             logprob_threshold: -1.0,
             fallback_beam_size: 5,
-            fallback_logprob: -0.4,
+            fallback_logprob: -0.2,
             fallback_window_frames: 0,
         }
     }
