@@ -131,8 +131,11 @@ fn sigint_and_sigterm_flush_the_last_final_and_leave_a_valid_recording() {
         let ev = events(&rest.join("\n"));
         let finals = final_texts(&ev);
         assert_eq!(finals.len(), 1, "SIG{signal}: {rest:?}");
+        // The flushed final of a cut segment is unsure, so it may take the beam, which can write "if" for "If".
         assert!(
-            finals[0].starts_with("If the battery runs low"),
+            finals[0]
+                .to_lowercase()
+                .starts_with("if the battery runs low"),
             "SIG{signal}: {finals:?}"
         );
         let (audio, rate) = read_wav_mono(&recording);
