@@ -277,6 +277,7 @@ fn show_events(
 ) -> (anyhow::Result<()>, Option<String>, Option<Input>) {
     #[cfg_attr(not(feature = "mic"), allow(unused_mut))]
     let mut input = Some(input);
+    #[cfg_attr(not(feature = "mic"), allow(unused_mut))]
     let mut device_failure = None;
     let mut shown = Ok(());
     let mut stopped_at: Option<Instant> = None;
