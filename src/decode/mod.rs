@@ -259,14 +259,17 @@ pub fn decode_segment(
     } else {
         options.beam_size
     };
+    // Encode in a window of `padded` frames and search it with `beam` hypotheses.
     let attempt = |padded: usize,
+                   padding: Padding,
+                   beam: usize,
                    encoder_time: &mut Duration,
                    decoder_time: &mut Duration|
      -> Result<(Hypothesis, String, AudioContext)> {
         let t0 = Instant::now();
-        let audio = decoder.encode(frames, padded, Padding::Zero)?;
+        let audio = decoder.encode(frames, padded, padding)?;
         let t1 = Instant::now();
-        let h = search(decoder, &audio, beam_size, max_tokens, prefix)?;
+        let h = search(decoder, &audio, beam, max_tokens, prefix)?;
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
         let text = decoder.detokenize(&h.tokens);
@@ -275,13 +278,24 @@ pub fn decode_segment(
     let mut encoder_time = Duration::ZERO;
     let mut decoder_time = Duration::ZERO;
     let first_window = model.bucket_for(n, options.min_window_frames);
-    let (mut hypothesis, mut text, mut audio) =
-        attempt(first_window, &mut encoder_time, &mut decoder_time)?;
+    let (mut hypothesis, mut text, mut audio) = attempt(
+        first_window,
+        Padding::Zero,
+        beam_size,
+        &mut encoder_time,
+        &mut decoder_time,
+    )?;
     let guard = guards::check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);
     let mut runaway = false;
     if fallback && guard.is_some() && fallback_window > first_window {
-        (hypothesis, text, audio) = attempt(fallback_window, &mut encoder_time, &mut decoder_time)?;
+        (hypothesis, text, audio) = attempt(
+            fallback_window,
+            Padding::Zero,
+            beam_size,
+            &mut encoder_time,
+            &mut decoder_time,
+        )?;
         // Still a loop with the larger window: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), not text.
         runaway = guards::check_guards(&hypothesis, &text, options).is_some();
     }
@@ -306,13 +320,13 @@ pub fn decode_segment(
         }
         let window = model.bucket_for(n, options.fallback_window_frames);
         if options.fallback_window_frames > 0 && window > first_window {
-            let t0 = Instant::now();
-            let wide_audio = decoder.encode(frames, window, Padding::ClampFloor)?;
-            let t1 = Instant::now();
-            let wide = search(decoder, &wide_audio, wide_beam, max_tokens, prefix)?;
-            let wide_text = decoder.detokenize(&wide.tokens);
-            encoder_time += t1 - t0;
-            decoder_time += t1.elapsed();
+            let (wide, wide_text, wide_audio) = attempt(
+                window,
+                Padding::ClampFloor,
+                wide_beam,
+                &mut encoder_time,
+                &mut decoder_time,
+            )?;
             calls += wide.decoder_calls;
             if wide.avg_logprob() > hypothesis.avg_logprob()
                 && guards::check_guards(&wide, &wide_text, options).is_none()
