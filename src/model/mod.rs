@@ -482,6 +482,12 @@ fn open_session(
         .map_err(|e| wrap(e.into()))?
         .with_inter_op_spinning(false)
         .map_err(|e| wrap(e.into()))?
+        // Memory patterns off: ONNX Runtime would plan one block for all of a run's intermediate tensors per input
+        // shape and take it from its arena; the encoder sees many window lengths (partials, the 10 and 30 s
+        // searches) and the decoder a longer cache every step, so those blocks piled up. Off, peak RSS fell 181 ->
+        // 160 MB (default, real time) and 319 -> 237 MB (`accurate`) at the same speed (README "Measured numbers").
+        .with_memory_pattern(false)
+        .map_err(|e| wrap(e.into()))?
         // On x86-64 without VNNI (AVX2, AVX-512F), ONNX Runtime's u8s8 int8 MatMul sums pairs of products into
         // saturating 16-bit lanes; this switch makes it convert the int8 weights so no sum overflows (no effect
         // with VNNI or on ARM). Measured on an AVX2 machine: see README "Measured numbers".
