@@ -30,6 +30,23 @@ fn ends_in_repeat<T: PartialEq>(items: &[T]) -> bool {
     (MIN_REPEAT_TOKENS..=n / 2).any(|len| items[n - len..] == items[n - 2 * len..n - len])
 }
 
+/// Where the first copy of the loop that `items` ends in ends: the loop is a block of at least `MIN_REPEAT_TOKENS`
+/// items repeated back to back up to the end (the last copy may be cut short), at least twice in full. The earliest
+/// such loop counts; `None` when `items` does not end in one.
+pub(crate) fn first_copy_end<T: PartialEq>(items: &[T]) -> Option<usize> {
+    let n = items.len();
+    (MIN_REPEAT_TOKENS..=n / 2)
+        .filter_map(|len| {
+            // The periodic tail: back from the end while each item equals the one `len` later.
+            let mut start = n - len;
+            while start > 0 && items[start - 1] == items[start - 1 + len] {
+                start -= 1;
+            }
+            (n - start >= 2 * len).then_some(start + len)
+        })
+        .min()
+}
+
 /// The words of `text`, lowercased, without punctuation: "card. The" and "card the" are the same words (a sentence
 /// said twice comes back with a capital the second time, so its tokens differ).
 fn plain_words(text: &str) -> Vec<String> {
@@ -69,7 +86,7 @@ pub(crate) fn check_guards(h: &Hypothesis, text: &str, options: &DecodeOptions) 
 
 #[cfg(test)]
 mod tests {
-    use super::{compression_ratio, ends_in_repeat, plain_words};
+    use super::{compression_ratio, ends_in_repeat, first_copy_end, plain_words};
 
     #[test]
     fn a_sentence_said_twice_is_a_repetition_but_a_short_echo_is_not() {
@@ -77,6 +94,19 @@ mod tests {
         assert!(!ends_in_repeat(&[1, 2, 3, 4, 5, 6, 7, 8]));
         assert!(!ends_in_repeat(&[7, 8, 9, 9, 9])); // "no, no, no": blocks shorter than MIN_REPEAT_TOKENS
         assert!(!ends_in_repeat::<u32>(&[]));
+    }
+
+    #[test]
+    fn a_loop_is_cut_after_its_first_copy_even_when_the_last_copy_is_cut_short() {
+        // "mix water sugar now" twice and a half, after a lead-in of two tokens.
+        assert_eq!(first_copy_end(&[7, 8, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2]), Some(6));
+        // The loop from the very start, with a period that is a multiple of a shorter one: the shorter one wins.
+        assert_eq!(first_copy_end(&[1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]), Some(4));
+        // Less than two full copies, or blocks shorter than MIN_REPEAT_TOKENS: no loop.
+        assert_eq!(first_copy_end(&[5, 1, 2, 3, 4, 1, 2, 3]), None);
+        assert_eq!(first_copy_end(&[1, 2, 3, 4, 5, 6, 7, 8]), None);
+        assert_eq!(first_copy_end(&[7, 9, 9, 9, 9, 9]), None);
+        assert_eq!(first_copy_end::<u32>(&[]), None);
     }
 
     #[test]

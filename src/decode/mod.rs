@@ -80,7 +80,8 @@ pub struct SegmentDecode {
     pub text: String,
     /// The hypothesis the text came from.
     pub hypothesis: Hypothesis,
-    /// True when the text was dropped: the no-speech gate, or the fallback decode looped too (a runaway).
+    /// True when the text was dropped: the no-speech gate, or every search looped on audio the model does not hear as
+    /// speech (a runaway).
     pub no_speech: bool,
     /// The guard that tripped on the first decode (the text then comes from the fallback window).
     pub guard: Option<Guard>,
@@ -88,6 +89,9 @@ pub struct SegmentDecode {
     pub beam_fallback: bool,
     /// True when the text comes from the low-confidence search in the wider window (`fallback_window_frames`).
     pub window_fallback: bool,
+    /// True when every search looped (both windows, and the wider beam) on audio the model hears as speech, and the
+    /// text is the first copy of the loop.
+    pub loop_cut: bool,
     /// Encoder wall time (all attempts).
     pub encoder_time: Duration,
     /// Decoder wall time (all attempts).
@@ -296,27 +300,52 @@ pub fn decode_segment(
             &mut encoder_time,
             &mut decoder_time,
         )?;
-        // Still a loop with the larger window: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), not text.
         runaway = guards::check_guards(&hypothesis, &text, options).is_some();
+    }
+    let wide_beam = beam_size.max(options.fallback_beam_size);
+    let mut calls = hypothesis.decoder_calls;
+    let mut beam_fallback = false;
+    // Searched again with the wider beam on the same encoder output, kept when it trips no guard.
+    let mut widen = |hypothesis: &mut Hypothesis, text: &mut String| -> Result<bool> {
+        let started = Instant::now();
+        let wider = search(decoder, &audio, wide_beam, max_tokens, prefix)?;
+        let wider_text = decoder.detokenize(&wider.tokens);
+        decoder_time += started.elapsed();
+        calls += wider.decoder_calls;
+        let kept = guards::check_guards(&wider, &wider_text, options).is_none();
+        if kept {
+            (*hypothesis, *text) = (wider, wider_text);
+        }
+        Ok(kept)
+    };
+    // Still a loop with the larger window: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), or the greedy
+    // search's own loop on speech ("Mix 1 liter on water with 4 spoons on sugar Mix 1 liter ..."), which a beam
+    // search often gets out of. When the beam loops too but the model hears speech, the first copy of the loop is
+    // the text (the loop's mean log-probability kept): dropping it lost whole utterances.
+    let beam_tried = runaway && fallback && wide_beam > beam_size;
+    if beam_tried {
+        beam_fallback = widen(&mut hypothesis, &mut text)?;
+        runaway = !beam_fallback;
+    }
+    let mut loop_cut = false;
+    if runaway && hypothesis.no_speech_prob <= options.no_speech_threshold {
+        if let Some(end) = guards::first_copy_end(&hypothesis.tokens) {
+            let mean = hypothesis.avg_logprob();
+            hypothesis.tokens.truncate(end);
+            hypothesis.sum_logprob = mean * (end + 1) as f32;
+            hypothesis.hit_token_cap = false;
+            text = decoder.detokenize(&hypothesis.tokens);
+            (runaway, loop_cut) = (false, true);
+        }
     }
     let no_speech = runaway
         || !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
             && hypothesis.no_speech_prob > options.no_speech_threshold
             && hypothesis.avg_logprob() < options.logprob_threshold;
-    let mut beam_fallback = false;
     let mut window_fallback = false;
     if fallback && !no_speech && hypothesis.avg_logprob() < options.fallback_logprob {
-        let wide_beam = beam_size.max(options.fallback_beam_size);
-        let mut calls = hypothesis.decoder_calls;
-        if wide_beam > beam_size {
-            let started = Instant::now();
-            let wider = search(decoder, &audio, wide_beam, max_tokens, prefix)?;
-            let wider_text = decoder.detokenize(&wider.tokens);
-            decoder_time += started.elapsed();
-            calls += wider.decoder_calls;
-            if guards::check_guards(&wider, &wider_text, options).is_none() {
-                (hypothesis, text, beam_fallback) = (wider, wider_text, true);
-            }
+        if wide_beam > beam_size && !beam_tried {
+            beam_fallback = widen(&mut hypothesis, &mut text)?;
         }
         let window = model.bucket_for(n, options.fallback_window_frames);
         if options.fallback_window_frames > 0 && window > first_window {
@@ -334,8 +363,8 @@ pub fn decode_segment(
                 (hypothesis, text, audio, window_fallback) = (wide, wide_text, wide_audio, true);
             }
         }
-        hypothesis.decoder_calls = calls;
     }
+    hypothesis.decoder_calls = calls;
     if let (Some(bias), true, false, true) = (decoder.bias, fallback, no_speech, beam_size > 1) {
         let started = Instant::now();
         let checked = term_check::place_terms(decoder, &audio, bias, &hypothesis.tokens)?;
@@ -357,6 +386,7 @@ pub fn decode_segment(
         guard,
         beam_fallback,
         window_fallback,
+        loop_cut,
         encoder_time,
         decoder_time,
     })

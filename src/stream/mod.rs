@@ -300,6 +300,7 @@ impl Recognizer {
                     guard: decoded.guard,
                     beam_fallback: decoded.beam_fallback,
                     window_fallback: decoded.window_fallback,
+                    loop_cut: decoded.loop_cut,
                     token_cap_reached: decoded.hypothesis.hit_token_cap,
                     decoder_calls: decoded.hypothesis.decoder_calls,
                     encoder_time: decoded.encoder_time,
