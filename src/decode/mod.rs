@@ -51,7 +51,7 @@ pub struct DecodeOptions {
     /// A final below `fallback_logprob` is also searched (with the wider of `beam_size` and `fallback_beam_size`) in
     /// an encoder window of at least this many frames, padded as Whisper pads (silence at the clamp floor, the
     /// model's training input), and that text is kept when its average token log-probability is higher; 0 turns it
-    /// off. Costs an encoder call in that window (30 s: 8x a 5 s call, and about twice the peak memory).
+    /// off. Costs an encoder call in that window (30 s: 8x a 5 s call, and about 1.5x the peak memory).
     pub fallback_window_frames: usize,
 }
 
