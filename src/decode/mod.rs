@@ -89,8 +89,8 @@ pub struct SegmentDecode {
     pub beam_fallback: bool,
     /// True when the text comes from the low-confidence search in the wider window (`fallback_window_frames`).
     pub window_fallback: bool,
-    /// True when every search looped (both windows, and the wider beam) on audio the model hears as speech, and the
-    /// text is the first copy of the loop.
+    /// True when every search looped (the fallback window, and the wider beam) on audio the model hears as speech,
+    /// and the text is the first copy of the loop.
     pub loop_cut: bool,
     /// Encoder wall time (all attempts).
     pub encoder_time: Duration,
@@ -232,7 +232,8 @@ impl DecodeOptions {
 
 /// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
 /// First at the smallest bucket that holds it; if a guard trips and `fallback` is set, again with `fallback_frames`
-/// (partial decodes skip it: a tripped guard there just means no partial this time). A final whose mean token
+/// (partial decodes skip it: a tripped guard there just means no partial this time), then with `fallback_beam_size`;
+/// if every search loops, the text is cut after the loop's first copy when the model hears speech, else dropped. A final whose mean token
 /// log-probability is below `fallback_logprob` (and that is not gated as no-speech) is searched again: with
 /// `fallback_beam_size` on the same encoder output when its search was narrower, and, when `fallback_window_frames`
 /// is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is kept when the model finds
@@ -291,8 +292,9 @@ pub fn decode_segment(
     )?;
     let guard = guards::check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);
-    let mut runaway = false;
-    if fallback && guard.is_some() && fallback_window > first_window {
+    // A final whose search loops: again in the wider fallback window, if there is one.
+    let mut looping = fallback && guard.is_some();
+    if looping && fallback_window > first_window {
         (hypothesis, text, audio) = attempt(
             fallback_window,
             Padding::Zero,
@@ -300,7 +302,7 @@ pub fn decode_segment(
             &mut encoder_time,
             &mut decoder_time,
         )?;
-        runaway = guards::check_guards(&hypothesis, &text, options).is_some();
+        looping = guards::check_guards(&hypothesis, &text, options).is_some();
     }
     let wide_beam = beam_size.max(options.fallback_beam_size);
     let mut calls = hypothesis.decoder_calls;
@@ -318,30 +320,36 @@ pub fn decode_segment(
         }
         Ok(kept)
     };
-    // Still a loop with the larger window: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), or the greedy
-    // search's own loop on speech ("Mix 1 liter on water with 4 spoons on sugar Mix 1 liter ..."), which a beam
-    // search often gets out of. When the beam loops too but the model hears speech, the first copy of the loop is
-    // the text (the loop's mean log-probability kept): dropping it lost whole utterances.
-    let beam_tried = runaway && fallback && wide_beam > beam_size;
+    // Still a loop: a runaway on non-speech (a tone gave "Beep Beep Beep ..."), or the greedy search's own loop on
+    // speech ("Mix 1 liter up water in 4 spoons I'm sugar Mix 1 liter ..."), which a beam search often gets out of.
+    // When the beam loops too but the model hears speech, the text stays, cut after the first copy of the loop (its
+    // mean log-probability kept): dropping it lost whole utterances. Otherwise it is a runaway: no text.
+    let beam_tried = looping && wide_beam > beam_size;
     if beam_tried {
         beam_fallback = widen(&mut hypothesis, &mut text)?;
-        runaway = !beam_fallback;
+        looping = !beam_fallback;
     }
     let mut loop_cut = false;
-    if runaway && hypothesis.no_speech_prob <= options.no_speech_threshold {
+    if looping && hypothesis.no_speech_prob <= options.no_speech_threshold {
         if let Some(end) = guards::first_copy_end(&hypothesis.tokens) {
             let mean = hypothesis.avg_logprob();
             hypothesis.tokens.truncate(end);
             hypothesis.sum_logprob = mean * (end + 1) as f32;
             hypothesis.hit_token_cap = false;
             text = decoder.detokenize(&hypothesis.tokens);
-            (runaway, loop_cut) = (false, true);
+            loop_cut = true;
         }
+        looping = false;
     }
-    let no_speech = runaway
-        || !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
-            && hypothesis.no_speech_prob > options.no_speech_threshold
-            && hypothesis.avg_logprob() < options.logprob_threshold;
+    let runaway = looping;
+    // The no-speech gate, on the text as first found and again on the text kept in the end (as faster-whisper
+    // gates the result of its fallback): a beam that turns a melody into "Do do do" has a low log-probability.
+    let gated = |h: &Hypothesis| {
+        !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
+            && h.no_speech_prob > options.no_speech_threshold
+            && h.avg_logprob() < options.logprob_threshold
+    };
+    let mut no_speech = runaway || gated(&hypothesis);
     let mut window_fallback = false;
     if fallback && !no_speech && hypothesis.avg_logprob() < options.fallback_logprob {
         if wide_beam > beam_size && !beam_tried {
@@ -363,6 +371,7 @@ pub fn decode_segment(
                 (hypothesis, text, audio, window_fallback) = (wide, wide_text, wide_audio, true);
             }
         }
+        no_speech = gated(&hypothesis);
     }
     hypothesis.decoder_calls = calls;
     if let (Some(bias), true, false, true) = (decoder.bias, fallback, no_speech, beam_size > 1) {

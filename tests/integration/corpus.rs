@@ -258,3 +258,14 @@ fn a_final_whose_greedy_search_loops_on_speech_keeps_its_text() {
         assert_eq!(finals.iter().any(|t| t.beam_fallback), !loop_cut, "{file}: {finals:?}");
     }
 }
+
+/// A plucked C-E-G melody (sox `synth pluck`, three channels) is speech of a sort to the model: greedy search loops
+/// ("Do do do ..." to the token cap) in the 10 s window, and the beam search it then gets finds "Do do do" with a
+/// mean token log-probability of -1.48 at P(no speech) 0.88 (tests/fixtures/accuracy/README.md). The no-speech gate
+/// now also judges the text kept after the fallbacks, as faster-whisper gates its fallback's result: no text.
+#[test]
+fn a_melody_gives_no_text_even_when_the_beam_search_finds_do_do_do_in_it() {
+    let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy/melody_plucked.wav"));
+    let finals = recognize(&recognizer("default", None), &samples, rate);
+    assert!(finals.is_empty(), "{finals:?}");
+}
