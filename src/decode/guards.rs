@@ -99,9 +99,15 @@ mod tests {
     #[test]
     fn a_loop_is_cut_after_its_first_copy_even_when_the_last_copy_is_cut_short() {
         // "mix water sugar now" twice and a half, after a lead-in of two tokens.
-        assert_eq!(first_copy_end(&[7, 8, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2]), Some(6));
+        assert_eq!(
+            first_copy_end(&[7, 8, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2]),
+            Some(6)
+        );
         // The loop from the very start, with a period that is a multiple of a shorter one: the shorter one wins.
-        assert_eq!(first_copy_end(&[1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]), Some(4));
+        assert_eq!(
+            first_copy_end(&[1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]),
+            Some(4)
+        );
         // Less than two full copies, or blocks shorter than MIN_REPEAT_TOKENS: no loop.
         assert_eq!(first_copy_end(&[5, 1, 2, 3, 4, 1, 2, 3]), None);
         assert_eq!(first_copy_end(&[1, 2, 3, 4, 5, 6, 7, 8]), None);

@@ -83,7 +83,8 @@ pub struct SegmentDecode {
     /// True when the text was dropped: the no-speech gate, or every search looped on audio the model does not hear as
     /// speech (a runaway).
     pub no_speech: bool,
-    /// The guard that tripped on the first decode (the text then comes from the fallback window).
+    /// The guard that tripped on the first decode (the text then comes from the fallback window, the wider beam or
+    /// the loop cut).
     pub guard: Option<Guard>,
     /// True when the low-confidence re-search ran with a wider beam (`fallback_beam_size`) and its text was kept.
     pub beam_fallback: bool,
@@ -233,11 +234,12 @@ impl DecodeOptions {
 /// Decode `frames` (frame-major MFCC, `coefficients` values per frame) of one segment lasting `seconds` of audio.
 /// First at the smallest bucket that holds it; if a guard trips and `fallback` is set, again with `fallback_frames`
 /// (partial decodes skip it: a tripped guard there just means no partial this time), then with `fallback_beam_size`;
-/// if every search loops, the text is cut after the loop's first copy when the model hears speech, else dropped. A final whose mean token
-/// log-probability is below `fallback_logprob` (and that is not gated as no-speech) is searched again: with
-/// `fallback_beam_size` on the same encoder output when its search was narrower, and, when `fallback_window_frames`
-/// is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is kept when the model finds
-/// it more likely. With a forced prefix the no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
+/// if every search loops, the text is cut after the loop's first copy when the model hears speech, else dropped.
+/// A final whose mean token log-probability is below `fallback_logprob` (and that is not gated as no-speech) is
+/// searched again: with `fallback_beam_size` on the same encoder output when its search was narrower, and, when
+/// `fallback_window_frames` is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is
+/// kept when the model finds it more likely; the no-speech gate then judges the text kept. With a forced prefix the
+/// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
 /// vocabulary is searched with the wider of `beam_size` and `fallback_beam_size` from the start, and a final of a
 /// beam search with a vocabulary gets the term check after the search (see `term_check`): the fusion alone
 /// recovers far fewer terms in a greedy search. Partials get the fusion bias only (on greedy finals the check placed

@@ -44,8 +44,8 @@ pub struct Transcript {
     /// True when the first text had low confidence and this text comes from the search in the wider window
     /// (`decode.fallback_window_frames`), which the model found more likely.
     pub window_fallback: bool,
-    /// True when every search of this final looped and the text is the first copy of the loop (the model heard
-    /// speech; before, such a final was dropped).
+    /// True when every search of this final looped and the text is the first copy of the loop (kept because the
+    /// model heard speech: P(no speech) at most `decode.no_speech_threshold`).
     pub loop_cut: bool,
     /// True when even the final decode stopped at the token cap (its text is then truncated).
     pub token_cap_reached: bool,

@@ -253,9 +253,20 @@ fn a_final_whose_greedy_search_loops_on_speech_keeps_its_text() {
         // 9 errors when the final was dropped; "litre" -> "liter" is one here (the Rust normalizer keeps spellings).
         assert!(wer.errors <= 4, "{file}: {} errors, {text:?}", wer.errors);
         assert_eq!(text.matches("Mix").count(), 1, "{file}: {text:?}");
-        assert!(finals.iter().all(|t| t.guard.is_some()), "{file}: {finals:?}");
-        assert_eq!(finals.iter().any(|t| t.loop_cut), loop_cut, "{file}: {finals:?}");
-        assert_eq!(finals.iter().any(|t| t.beam_fallback), !loop_cut, "{file}: {finals:?}");
+        assert!(
+            finals.iter().all(|t| t.guard.is_some()),
+            "{file}: {finals:?}"
+        );
+        assert_eq!(
+            finals.iter().any(|t| t.loop_cut),
+            loop_cut,
+            "{file}: {finals:?}"
+        );
+        assert_eq!(
+            finals.iter().any(|t| t.beam_fallback),
+            !loop_cut,
+            "{file}: {finals:?}"
+        );
     }
 }
 
