@@ -18,8 +18,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "models/export"))
 sys.path.insert(0, str(ROOT / "benches"))
@@ -29,31 +27,6 @@ from pack import Pack  # noqa: E402
 from wer import edit_distance, normalize  # noqa: E402
 
 START_OF_PREV = 50360  # tiny.en's <|startofprev|>
-
-
-def greedy(pack: Pack, cross_k: np.ndarray, cross_v: np.ndarray, prompt: list[int], max_tokens: int = 120) -> list[int]:
-    """Pack.greedy with a prompt of our choosing."""
-    tok, dec = pack.manifest["tokens"], pack.manifest["decoder"]
-    suppress = np.array(tok["suppress"], dtype=np.int64)
-    k = np.zeros((dec["layers"], 1, 0, dec["d_model"]), np.float32)
-    v = np.zeros_like(k)
-    feed = np.array([prompt], dtype=np.int64)
-    out: list[int] = []
-    for step in range(max_tokens):
-        logits, k, v = pack.decoder.run(
-            None, {"tokens": feed, "self_k": k, "self_v": v, "cross_k": cross_k, "cross_v": cross_v}
-        )
-        last = logits[0, -1].copy()
-        last[suppress] = -np.inf
-        last[tok["timestamp_begin"] :] = -np.inf
-        if step == 0:
-            last[np.array(tok["suppress_at_begin"], dtype=np.int64)] = -np.inf
-        nxt = int(np.argmax(last))
-        if nxt == tok["end_of_text"]:
-            break
-        out.append(nxt)
-        feed = np.array([[nxt]], dtype=np.int64)
-    return out
 
 
 def main() -> None:
@@ -80,7 +53,8 @@ def main() -> None:
         texts: list[str] = []
         previous: list[int] = []
         for cross_k, cross_v in encoded:
-            ids = greedy(pack, cross_k, cross_v, ([START_OF_PREV] + previous[-n:] if n and previous else []) + prompt)
+            context = [START_OF_PREV] + previous[-n:] if n and previous else []
+            ids, _ = pack.greedy(cross_k, cross_v, 120, context + prompt)
             texts.append(pack.detokenize(ids))
             previous += ids
         errors = edit_distance(words, normalize(" ".join(texts)).split())

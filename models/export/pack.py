@@ -51,14 +51,17 @@ class Pack:
         enc = self.manifest["encoder"]
         return frontend.pad_frames(features, bucket_frames or enc["bucket_frames"], enc["max_frames"])
 
-    def greedy(self, cross_k: np.ndarray, cross_v: np.ndarray, max_tokens: int | None = None) -> tuple[list[int], float]:
-        """Greedy tokens (text ids only, without prompt or end) and the no-speech probability."""
+    def greedy(
+        self, cross_k: np.ndarray, cross_v: np.ndarray, max_tokens: int | None = None, prompt: list[int] | None = None
+    ) -> tuple[list[int], float]:
+        """Greedy tokens (text ids only, without prompt or end) and the no-speech probability; `prompt` replaces the
+        manifest's (e.g. with previous text before it)."""
         tok, dec = self.manifest["tokens"], self.manifest["decoder"]
         suppress = np.array(tok["suppress"], dtype=np.int64)
         layers, d = dec["layers"], dec["d_model"]
         cache_k = np.zeros((layers, 1, 0, d), np.float32)
         cache_v = np.zeros((layers, 1, 0, d), np.float32)
-        tokens = list(tok["prompt"])
+        tokens = list(tok["prompt"]) if prompt is None else prompt
         feed = np.array([tokens], dtype=np.int64)
         out: list[int] = []
         no_speech = 0.0
@@ -68,7 +71,8 @@ class Pack:
                 None, {"tokens": feed, "self_k": cache_k, "self_v": cache_v, "cross_k": cross_k, "cross_v": cross_v}
             )
             if step == 0:
-                first = logits[0, 0].astype(np.float64)
+                # The no-speech token is predicted right after <|startoftranscript|>.
+                first = logits[0, tokens.index(tok["prompt"][0])].astype(np.float64)
                 p = np.exp(first - first.max())
                 no_speech = float(p[tok["no_speech"]] / p.sum())
             last = logits[0, -1].copy()
