@@ -335,3 +335,31 @@ fn a_closed_standard_output_is_an_error_not_a_silent_loss() {
     assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
     assert!(stderr(&o).contains("standard output"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_closed_standard_output_stops_a_batch_after_the_first_file_and_says_so() {
+    // `transcribe *.wav | head -1` printed the same error once per file and went on transcribing into nothing.
+    let files =
+        ["cmd01.wav", "cmd02.wav", "cmd03.wav"].map(|f| speech(f).to_str().unwrap().to_string());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
+        .arg("transcribe")
+        .args(&files)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(8), "{err}");
+    assert_eq!(
+        err.matches("cannot write standard output").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("the 2 file(s) after") && err.contains("cmd01.wav were not transcribed"),
+        "{err}"
+    );
+}

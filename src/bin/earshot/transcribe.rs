@@ -52,17 +52,30 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
                 (partial.map(|p| *p), Some(anyhow::Error::from(error)))
             }
         };
+        let mut stdout_lost = false;
         if let Some(t) = &transcript {
             audio_total += t.audio_s;
             let target = outputs.as_ref().map(|o| o[index].as_path());
             if let Err(e) = write_output(t, args.format, target, args.files.len()) {
                 eprintln!("earshot: error: {e:#}");
                 failures.push(e);
+                stdout_lost = target.is_none();
             }
         }
         if let Some(e) = error {
             eprintln!("earshot: error: {e:#}");
             failures.push(e);
+        }
+        // Standard output is gone (`transcribe *.wav | head -1`): the files after this one would be transcribed
+        // for nothing.
+        let left = args.files.len() - index - 1;
+        if stdout_lost && left > 0 {
+            eprintln!(
+                "earshot: stopped: standard output cannot be written, so the {left} file(s) after {} were not \
+                 transcribed; use -o DIR to write one file each",
+                path.display()
+            );
+            break;
         }
     }
     let wall = started.elapsed();
