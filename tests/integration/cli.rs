@@ -320,18 +320,24 @@ fn output_names_never_collide_or_replace_an_input() {
     );
 }
 
-#[test]
-fn a_closed_standard_output_is_an_error_not_a_silent_loss() {
-    // Issue 11: `transcribe` into a closed stdout discarded the transcript with exit 0.
+/// `earshot transcribe FILES` with its standard output closed before it writes anything.
+fn transcribe_into_a_closed_stdout(files: &[&str]) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
-        .args(["transcribe", speech("long02.wav").to_str().unwrap()])
+        .arg("transcribe")
+        .args(files.iter().map(|f| speech(f)))
         .current_dir(root())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    let o = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_standard_output_is_an_error_not_a_silent_loss() {
+    // Issue 11: `transcribe` into a closed stdout discarded the transcript with exit 0.
+    let o = transcribe_into_a_closed_stdout(&["long02.wav"]);
     assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
     assert!(stderr(&o).contains("standard output"), "{}", stderr(&o));
 }
@@ -339,18 +345,7 @@ fn a_closed_standard_output_is_an_error_not_a_silent_loss() {
 #[test]
 fn a_closed_standard_output_stops_a_batch_after_the_first_file_and_says_so() {
     // `transcribe *.wav | head -1` printed the same error once per file and went on transcribing into nothing.
-    let files =
-        ["cmd01.wav", "cmd02.wav", "cmd03.wav"].map(|f| speech(f).to_str().unwrap().to_string());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
-        .arg("transcribe")
-        .args(&files)
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let o = child.wait_with_output().unwrap();
+    let o = transcribe_into_a_closed_stdout(&["cmd01.wav", "cmd02.wav", "cmd03.wav"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(8), "{err}");
     assert_eq!(
