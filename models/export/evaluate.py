@@ -8,6 +8,12 @@ faster-whisper float32 (same weights, same features, 30 s window) token parity; 
 corpus WER of float and int8 (and faster-whisper int8/float32 for reference); the causal clamp's WER cost; Python
 ONNX Runtime timings per utterance. Writes to --fixtures: MFCC matrices (.npy, float32 [80, frames], C order) of a few
 clips and tokens.json (greedy ids of the float and int8 packs for every corpus clip).
+
+    python models/export/evaluate.py --fixtures-only
+
+rewrites only tokens.json's int8 entries (what the Rust tests read) with the pack as it is now, without the float
+graphs of --work: for a change to the pack that leaves the graphs alone (end_of_window.py). The float entries are
+dropped then (they need the full run).
 """
 
 from __future__ import annotations
@@ -28,6 +34,12 @@ import make_corpus
 import textnorm
 from pack import Pack
 
+ABOUT = (
+    "Greedy token ids (prompt and end-of-text excluded) of the float and int8 packs on every corpus clip, from "
+    "models/export/evaluate.py. Front-end: the manifest's causal clamp; encoder input padded to the 5 s bucket, then "
+    "the pack's end-of-window block; no guards (int8_guarded_tokens: with the token-cap/compression guards and 30 s "
+    "fallback). Clips not at 16 kHz were resampled with scipy.signal.resample_poly first."
+)
 MFCC_FIXTURES = ["cmd01", "q05", "num01", "long02", "dict03", "name01_snr15db", "cmd02_quiet35dbfs", "nonspeech_silence"]
 # Guards used for the 5 s-bucket path (the Rust engine's defaults): a token cap per audio second and a gzip
 # compression-ratio check (openai/whisper's 2.4); when one trips, the segment is re-decoded with the 30 s window.
@@ -166,14 +178,37 @@ Encoder MatMuls are int8 (dynamic, per-channel); decoder MatMuls are 8-bit in bl
 """
 
 
+def int8_entry(pack: Pack, audio: np.ndarray) -> dict:
+    """The int8 pack's greedy tokens on the production front-end at the 5 s bucket, no guards."""
+    ids, no_speech = pack.greedy(*pack.encode(pack.pad(frontend.mfcc(audio))))
+    return {"tokens": ids, "no_speech_prob": round(no_speech, 6), "text": pack.detokenize(ids)}
+
+
+def rewrite_int8_tokens(pack_dir: Path, corpus: Path, path: Path) -> None:
+    pack = Pack(pack_dir)
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    for r in load_corpus(corpus):
+        clip = meta["clips"][r["id"]]
+        clip.pop("float", None)
+        clip["int8"] = int8_entry(pack, r["audio"])
+        clip["int8_guarded_tokens"], _ = decode_guarded(pack, r["audio"])
+    meta["about"] = ABOUT + " Written by --fixtures-only: int8 entries only (the float ones need the full run)."
+    path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    print(f"rewrote the int8 entries of {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pack", type=Path, default=Path("models/whisper-tiny-en-int8"))
     parser.add_argument("--work", type=Path, default=Path("build/export"))
     parser.add_argument("--corpus", type=Path, default=Path("tests/fixtures/speech"))
     parser.add_argument("--fixtures", type=Path, default=Path("tests/fixtures/reference"))
+    parser.add_argument("--fixtures-only", action="store_true", help="rewrite tokens.json's int8 entries only")
     args = parser.parse_args()
     args.fixtures.mkdir(parents=True, exist_ok=True)
+    if args.fixtures_only:
+        rewrite_int8_tokens(args.pack, args.corpus, args.fixtures / "tokens.json")
+        return
     from export import source_dir
 
     rows = load_corpus(args.corpus)
@@ -282,10 +317,7 @@ def main() -> None:
         tokens_json[r["id"]]["int8"]["text"] = int8.detokenize(tokens_json[r["id"]]["int8"]["tokens"])
         tokens_json[r["id"]]["int8_guarded_tokens"] = results["int8"]["guarded"][r["id"]]
     meta = {
-        "about": "Greedy token ids (prompt and end-of-text excluded) of the float and int8 packs on every corpus clip, "
-                 "from models/export/evaluate.py. Front-end: the manifest's causal clamp; encoder input padded to the "
-                 "5 s bucket; no guards (int8_guarded_tokens: with the token-cap/compression guards and 30 s fallback). "
-                 "Clips not at 16 kHz were resampled with scipy.signal.resample_poly first.",
+        "about": ABOUT,
         "mfcc_fixtures": {c: f"{c}.mfcc.npy" for c in MFCC_FIXTURES},
         "clips": tokens_json,
     }

@@ -3,7 +3,8 @@
     python models/export/export.py --out models/whisper-tiny-en-int8 --work build/export
 
 Writes to --out: encoder.onnx (int8 dynamic quantization, per-channel MatMul weights, Conv in float), decoder.onnx
-(8-bit block-wise MatMul weights, `MatMulNBits`, the tied embedding stored once), vocabulary.txt, model.toml
+(8-bit block-wise MatMul weights, `MatMulNBits`, the tied embedding stored once), vocabulary.txt,
+end_of_window.bin (the encoder's output at the end of a 30 s window of silence, end_of_window.py), model.toml
 (manifest with SHA-256 checksums).
 Writes to --work: the float graphs (encoder.onnx, decoder.onnx) and a log-mel encoder, used by evaluate.py.
 """
@@ -24,6 +25,7 @@ from onnx import helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
+import end_of_window
 import frontend
 from ct2 import read_ct2, whisper_weights
 from whisper_torch import Decoder, Dims, Encoder
@@ -199,6 +201,7 @@ alignment_heads = [{heads}]      # [decoder layer, head] pairs of cross-attentio
 [tokenizer]
 file = "vocabulary.txt"           # line i = token i as a byte-level BPE string (GPT-2 byte-to-unicode mapping)
 
+{end_of_window.manifest_table()}
 [checksums]                       # SHA-256 of every file above
 {checksums}
 """
@@ -234,8 +237,10 @@ def main() -> None:
     quantize_decoder(args.work / "decoder.onnx", args.out / "decoder.onnx")
     share_embedding(args.out / "decoder.onnx")
     shutil.copy(src / "vocabulary.txt", args.out / "vocabulary.txt")
-    write_manifest(args.out, config, dims, ["encoder.onnx", "decoder.onnx", "vocabulary.txt"])
-    for name in ["encoder.onnx", "decoder.onnx", "vocabulary.txt", "model.toml"]:
+    end_of_window.write(args.out, args.out / "encoder.onnx")
+    files = ["encoder.onnx", "decoder.onnx", "vocabulary.txt", end_of_window.FILE]
+    write_manifest(args.out, config, dims, files)
+    for name in files + ["model.toml"]:
         print(f"{args.out / name}: {(args.out / name).stat().st_size / 1e6:.1f} MB")
 
 

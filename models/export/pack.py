@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+import end_of_window
 import frontend
 
 
@@ -41,10 +42,17 @@ class Pack:
         vocab = (folder / self.manifest["tokenizer"]["file"]).read_text(encoding="utf-8").split("\n")
         self.vocab = vocab
         self.byte_of = {c: b for b, c in bytes_to_unicode().items()}
+        # Made with this Pack's encoder (which may not be the pack's own file), as end_of_window.py makes the pack's.
+        eow = self.manifest.get("end_of_window")
+        self.end_of_window = None if eow is None else end_of_window.block(self.encoder, eow["positions"])
 
     def encode(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """features [80, frames] (already padded) -> cross K, V."""
+        """features [80, frames] (already padded) -> cross K, V; a window shorter than the encoder's longest gets the
+        pack's end-of-window block after its own positions, as the Rust engine does (end_of_window.py)."""
         k, v = self.encoder.run(None, {"features": features[None].astype(np.float32)})
+        if self.end_of_window is not None and features.shape[1] < self.manifest["encoder"]["max_frames"]:
+            k = np.concatenate([k, self.end_of_window[0]], axis=2)
+            v = np.concatenate([v, self.end_of_window[1]], axis=2)
         return k, v
 
     def pad(self, features: np.ndarray, bucket_frames: int | None = None) -> np.ndarray:

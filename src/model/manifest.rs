@@ -32,6 +32,10 @@ pub struct Manifest {
     pub tokens: TokenSpec,
     /// Detokenizer data.
     pub tokenizer: TokenizerSpec,
+    /// The encoder's output at the end of a full window of silence, appended after shorter windows (absent in
+    /// packs exported before it existed: they decode without it).
+    #[serde(default)]
+    pub end_of_window: Option<EndOfWindowSpec>,
     /// SHA-256 (hex) of every file in the pack, by file name.
     pub checksums: BTreeMap<String, String>,
 }
@@ -110,6 +114,18 @@ pub struct TokenizerSpec {
     pub file: String,
 }
 
+/// The cross-attention K/V of the last positions of a full encoder window of silence (padded as Whisper pads).
+/// Whisper's decoder was trained on full 30 s windows and reads their last positions as the end of the audio; after
+/// a shorter window's own positions they stop it ending sentences early (`models/export/end_of_window.py`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndOfWindowSpec {
+    /// File name inside the pack: little-endian f32 `[2 (K, V), layers, positions, d_model]`.
+    pub file: String,
+    /// Encoder positions the block holds.
+    pub positions: usize,
+}
+
 impl Manifest {
     /// Read `model.toml` from a pack folder, check it describes what this build can run, and verify every
     /// file's SHA-256.
@@ -126,11 +142,16 @@ impl Manifest {
         let manifest: Manifest = toml::from_str(&text)
             .map_err(|e| Error::pack(&path, crate::error::toml_error(&text, &e)))?;
         manifest.validate(&path)?;
+        let end_of_window = manifest.end_of_window.as_ref().map(|e| &e.file);
         for file in [
-            &manifest.encoder.file,
-            &manifest.decoder.file,
-            &manifest.tokenizer.file,
-        ] {
+            Some(&manifest.encoder.file),
+            Some(&manifest.decoder.file),
+            Some(&manifest.tokenizer.file),
+            end_of_window,
+        ]
+        .into_iter()
+        .flatten()
+        {
             manifest.verify_checksum(pack, file)?;
         }
         Ok(manifest)
@@ -211,6 +232,14 @@ impl Manifest {
             return Err("decoder.d_model must be a multiple of decoder.heads".into());
         }
         in_range("encoder.pad_value", e.pad_value, -1e6, 1e6)?;
+        if let Some(end) = &self.end_of_window {
+            in_range(
+                "end_of_window.positions",
+                end.positions,
+                1,
+                e.max_frames / 2,
+            )?;
+        }
         let heads_ok = self
             .tokens
             .alignment_heads

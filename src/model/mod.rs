@@ -12,7 +12,9 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{DynValue, Tensor, TensorRef};
 
-pub use manifest::{DecoderSpec, EncoderSpec, Manifest, TokenSpec, TokenizerSpec, FORMAT_VERSION};
+pub use manifest::{
+    DecoderSpec, EncoderSpec, EndOfWindowSpec, Manifest, TokenSpec, TokenizerSpec, FORMAT_VERSION,
+};
 pub use runtime::{
     default_install_dir, ensure_loaded as load_runtime, library_candidates, ORT_VERSION,
 };
@@ -74,7 +76,81 @@ pub struct Model {
     folder: PathBuf,
     encoder: Mutex<Session>,
     decoder: Mutex<Session>,
+    end_of_window: Option<EndOfWindow>,
     load_time: Duration,
+}
+
+/// The pack's end-of-window block ([`EndOfWindowSpec`]): K and V, each `[layers, positions, d_model]`.
+struct EndOfWindow {
+    k: Vec<f32>,
+    v: Vec<f32>,
+    positions: usize,
+}
+
+impl EndOfWindow {
+    /// Read and check the block file against the manifest's sizes.
+    fn load(folder: &Path, spec: &EndOfWindowSpec, decoder: &DecoderSpec) -> Result<EndOfWindow> {
+        let path = folder.join(&spec.file);
+        let bytes =
+            std::fs::read(&path).map_err(|e| Error::pack(&path, format!("cannot read it: {e}")))?;
+        let half = decoder.layers * spec.positions * decoder.d_model;
+        if bytes.len() != 2 * half * 4 {
+            return Err(Error::pack(
+                &path,
+                format!(
+                    "{} bytes, but [end_of_window] positions = {} with {} layers of width {} needs {}: re-export \
+                     the pack (models/export/end_of_window.py)",
+                    bytes.len(),
+                    spec.positions,
+                    decoder.layers,
+                    decoder.d_model,
+                    2 * half * 4
+                ),
+            ));
+        }
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if values.iter().any(|x| !x.is_finite()) {
+            return Err(Error::pack(
+                &path,
+                "holds a value that is not a finite number: re-export the pack (models/export/end_of_window.py)",
+            ));
+        }
+        let (k, v) = values.split_at(half);
+        Ok(EndOfWindow {
+            k: k.to_vec(),
+            v: v.to_vec(),
+            positions: spec.positions,
+        })
+    }
+
+    /// `cross` (`[layers, 1, positions, d_model]`) with `block`'s positions after each layer's own.
+    fn append(&self, cross: &Tensor<f32>, block: &[f32]) -> Result<Tensor<f32>> {
+        let (shape, data) = cross.extract_tensor();
+        let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+        let [layers, 1, own, width] = dims[..] else {
+            return Err(Error::inference(
+                "encoder",
+                format!("cross-attention output of shape {dims:?}, expected [layers, 1, positions, d_model]"),
+            ));
+        };
+        let tail = self.positions * width;
+        if block.len() != layers * tail {
+            return Err(Error::inference(
+                "encoder",
+                "the end-of-window block does not match the encoder's output",
+            ));
+        }
+        let mut joined = Vec::with_capacity(layers * (own * width + tail));
+        for (layer, end) in data.chunks_exact(own * width).zip(block.chunks_exact(tail)) {
+            joined.extend_from_slice(layer);
+            joined.extend_from_slice(end);
+        }
+        Tensor::from_array(([layers, 1, own + self.positions, width], joined))
+            .map_err(|e| Error::inference("encoder", e))
+    }
 }
 
 impl std::fmt::Debug for Model {
@@ -283,11 +359,17 @@ impl Model {
                 (d_out[2].as_str(), batched()),
             ],
         )?;
+        // After the graphs' check: a manifest whose sizes disagree with the graphs is reported as that.
+        let end_of_window = match &manifest.end_of_window {
+            Some(spec) => Some(EndOfWindow::load(&folder, spec, d)?),
+            None => None,
+        };
         Ok(Model {
             manifest,
             folder,
             encoder: Mutex::new(encoder),
             decoder: Mutex::new(decoder),
+            end_of_window,
             load_time: started.elapsed(),
         })
     }
@@ -321,7 +403,9 @@ impl Model {
     }
 
     /// Run the encoder on MFCC frames (`frames.len() / coefficients` frames, frame-major), zero-padded (the
-    /// manifest's pad value) to `padded_frames` (see [`Model::bucket_for`]); frames beyond it are dropped.
+    /// manifest's pad value) to `padded_frames` (see [`Model::bucket_for`]); frames beyond it are dropped. A window
+    /// shorter than the encoder's longest gets the pack's end-of-window block after its own positions
+    /// ([`EndOfWindowSpec`]).
     pub fn encode(&self, frames: &[f32], padded_frames: usize) -> Result<AudioContext> {
         self.encode_padded(frames, padded_frames, Padding::Zero)
     }
@@ -378,8 +462,14 @@ impl Model {
                 .downcast::<ort::value::TensorValueType<f32>>()
                 .map_err(|e| Error::inference("encoder", e))
         };
-        let cross_k = take(&self.manifest.encoder.outputs[0])?;
-        let cross_v = take(&self.manifest.encoder.outputs[1])?;
+        let mut cross_k = take(&self.manifest.encoder.outputs[0])?;
+        let mut cross_v = take(&self.manifest.encoder.outputs[1])?;
+        if let Some(end) = &self.end_of_window {
+            if padded_frames < self.manifest.encoder.max_frames {
+                cross_k = end.append(&cross_k, &end.k)?;
+                cross_v = end.append(&cross_v, &end.v)?;
+            }
+        }
         Ok(AudioContext {
             cross_k,
             cross_v,

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{build_c_library, earshot, read_wav_mono, scratch_dir, speech};
+use crate::common::{altered_pack, build_c_library, earshot, read_wav_mono, scratch_dir, speech};
 
 /// A canonical 44-byte WAV header followed by `data`.
 fn raw_wav(format_tag: u16, channels: u16, rate: u32, bits: u16, data: &[u8]) -> Vec<u8> {
@@ -286,26 +286,6 @@ fn a_two_hour_file_streams_in_bounded_memory() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A copy of the bundled pack (graphs linked, not copied) whose manifest has `edit` applied; `drop` leaves a file out.
-fn altered_pack(
-    dir: &Path,
-    name: &str,
-    edit: impl Fn(String) -> String,
-    drop: Option<&str>,
-) -> PathBuf {
-    let src = crate::common::pack_dir();
-    let pack = dir.join(name);
-    std::fs::create_dir_all(&pack).unwrap();
-    for file in ["encoder.onnx", "decoder.onnx", "vocabulary.txt"] {
-        if drop != Some(file) {
-            std::os::unix::fs::symlink(src.join(file), pack.join(file)).unwrap();
-        }
-    }
-    let manifest = std::fs::read_to_string(src.join("model.toml")).unwrap();
-    std::fs::write(pack.join("model.toml"), edit(manifest)).unwrap();
-    pack
-}
-
 /// A stand-in `libonnxruntime` that reports version 1.19.0 (built here with the system C compiler): what a user gets
 /// from an old distribution package.
 fn old_runtime_library(dir: &Path) -> PathBuf {
@@ -414,6 +394,11 @@ fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
     let layers = pack(
         "layers_disagree",
         &|m| m.replace("layers = 4", "layers = 6"),
+        None,
+    );
+    let block_size = pack(
+        "end_of_window_size_disagrees",
+        &|m| regex_free_replace(&m, "positions = ", "40"),
         None,
     );
     let unreadable = pack("vocabulary_is_a_folder", &|m| m, Some("vocabulary.txt"));
@@ -530,6 +515,14 @@ fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
             None,
             4,
             "graph output \"cross_k\" has shape [4, 1, -1, 384] but the manifest's sizes make it [6, 1, *, 384]",
+        ),
+        (
+            "pack: the end-of-window block's size disagrees with the manifest",
+            vec!["--model", &block_size],
+            None,
+            4,
+            "end_of_window.bin: 614400 bytes, but [end_of_window] positions = 40 with 4 layers of width 384 needs \
+             491520: re-export the pack",
         ),
         (
             "pack: a file unreadable (a folder)",

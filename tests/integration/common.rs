@@ -62,6 +62,50 @@ pub fn model() -> Arc<Model> {
         .clone()
 }
 
+/// A copy of the bundled pack (graphs linked, not copied) whose manifest has `edit` applied; `drop` leaves a file out.
+pub fn altered_pack(
+    dir: &Path,
+    name: &str,
+    edit: impl Fn(String) -> String,
+    drop: Option<&str>,
+) -> PathBuf {
+    let src = pack_dir();
+    let pack = dir.join(name);
+    std::fs::create_dir_all(&pack).unwrap();
+    for file in [
+        "encoder.onnx",
+        "decoder.onnx",
+        "vocabulary.txt",
+        "end_of_window.bin",
+    ] {
+        if drop != Some(file) {
+            std::os::unix::fs::symlink(src.join(file), pack.join(file)).unwrap();
+        }
+    }
+    let manifest = std::fs::read_to_string(src.join("model.toml")).unwrap();
+    std::fs::write(pack.join("model.toml"), edit(manifest)).unwrap();
+    pack
+}
+
+/// The bundled pack as packs exported before the end-of-window block load: without it (the model loaded once).
+pub fn model_without_end_of_window() -> Arc<Model> {
+    static MODEL: OnceLock<Arc<Model>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = scratch_dir("no_end_of_window");
+            let manifest = |m: String| {
+                let start = m
+                    .find("[end_of_window]")
+                    .expect("the pack has an end-of-window block");
+                let end = start + m[start..].find("\n\n").unwrap() + 2;
+                format!("{}{}", &m[..start], &m[end..])
+            };
+            let pack = altered_pack(&dir, "pack", manifest, Some("end_of_window.bin"));
+            Arc::new(Model::load(pack).unwrap())
+        })
+        .clone()
+}
+
 /// Read a little-endian float32 C-order .npy file: (shape, data).
 pub fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -188,13 +232,22 @@ pub fn recognize(
 
 /// A recognizer with a profile from firmware-configs/ (beam size overridden when given).
 pub fn recognizer(profile: &str, beam_size: Option<usize>) -> earshot::Recognizer {
+    recognizer_on(model(), profile, beam_size)
+}
+
+/// [`recognizer`] on another model.
+pub fn recognizer_on(
+    model: Arc<Model>,
+    profile: &str,
+    beam_size: Option<usize>,
+) -> earshot::Recognizer {
     let mut profile =
         earshot::Profile::load(&root().join(format!("firmware-configs/{profile}.toml"))).unwrap();
     if let Some(beam) = beam_size {
         profile.decode.beam_size = beam;
     }
     profile.partials.interval_ms = 0; // as `earshot transcribe` runs
-    earshot::Recognizer::new(model(), profile.recognizer_config()).unwrap()
+    earshot::Recognizer::new(model, profile.recognizer_config()).unwrap()
 }
 
 pub fn joined(transcripts: &[earshot::Transcript]) -> String {

@@ -3,7 +3,8 @@
 use earshot::bench::wer::WerCounter;
 
 use crate::common::{
-    corpus, joined, model, pack_report, read_wav_mono, recognize, recognizer, root, speech,
+    corpus, joined, model, model_without_end_of_window, pack_report, read_wav_mono, recognize,
+    recognizer, recognizer_on, root, speech,
 };
 
 fn corpus_wer(recognizer: &earshot::Recognizer) -> WerCounter {
@@ -208,14 +209,42 @@ fn a_low_confidence_greedy_final_is_searched_again_with_the_fallback_beam() {
     assert_eq!(joined(&confident), joined(&run(&greedy, "long02.wav")));
 }
 
-/// dictation08 (espeak-ng, 190 wpm) comes out right only in the 30 s window padded as Whisper pads
-/// (tests/fixtures/accuracy/README.md). The default profile (5 s window, then beam 5 on the same encoder output)
-/// gets it wrong with low confidence; the `accurate` profile also searches it in the 30 s window, keeps that text
-/// because the model finds it more likely, and says so.
+/// dictation08 (espeak-ng, 190 wpm): in a 5 s window alone the decoder ends the sentence early, "We painted the fan
+/// screen and the Gateway." (the text of every 5 s-window engine before the end-of-window block). With the pack's
+/// end-of-window block after the window's own positions, the default profile gets it right, without any fallback.
 #[test]
-fn a_low_confidence_final_is_also_searched_in_the_30s_window_padded_as_whisper_pads() {
+fn the_end_of_window_block_after_a_5s_window_gets_dictation08_right() {
     let reference = "We painted the fence green and the gate yellow.";
     let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy/dictation08.wav"));
+    let errors = |finals: &[earshot::Transcript]| {
+        let mut wer = WerCounter::default();
+        wer.add(reference, &joined(finals));
+        wer.errors
+    };
+    let with_block = recognize(&recognizer("default", None), &samples, rate);
+    assert_eq!(errors(&with_block), 0, "{:?}", joined(&with_block));
+    assert!(
+        with_block
+            .iter()
+            .all(|t| !t.window_fallback && t.guard.is_none()),
+        "{with_block:?}"
+    );
+    let without = recognize(
+        &recognizer_on(model_without_end_of_window(), "default", None),
+        &samples,
+        rate,
+    );
+    assert!(errors(&without) >= 3, "{:?}", joined(&without));
+}
+
+/// name07 (espeak-ng `en-gb-x-rp+f2`, 140 wpm): the default profile's 5 s window gives "Tell Patrick Mattonokari's
+/// ready at the garage." with low confidence even after the beam search (tests/fixtures/accuracy/README.md); the
+/// `accurate` profile also searches it in the 30 s window padded as Whisper pads, keeps that text because the model
+/// finds it more likely, and says so.
+#[test]
+fn a_low_confidence_final_is_also_searched_in_the_30s_window_padded_as_whisper_pads() {
+    let reference = "Tell Patrick that the car is ready at the garage.";
+    let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy/name07.wav"));
     let errors = |finals: &[earshot::Transcript]| {
         let mut wer = WerCounter::default();
         wer.add(reference, &joined(finals));
@@ -225,7 +254,7 @@ fn a_low_confidence_final_is_also_searched_in_the_30s_window_padded_as_whisper_p
     assert!(default.iter().all(|t| !t.window_fallback));
     assert!(
         errors(&default) > 0,
-        "the 5 s window now gets dictation08 right: {:?}",
+        "the 5 s window now gets name07 right: {:?}",
         joined(&default)
     );
     let accurate = recognize(&recognizer("accurate", None), &samples, rate);
@@ -236,17 +265,19 @@ fn a_low_confidence_final_is_also_searched_in_the_30s_window_padded_as_whisper_p
         .all(|t| t.avg_logprob > default[0].avg_logprob));
 }
 
-/// number07 of the held-out corpus (espeak-ng `en-gb`, 170 wpm) sends the greedy search into a loop in the 5 s and
-/// in the 10 s window ("Mix 1 liter up water in 4 spoons I'm sugar Mix 1 liter up water ..."), and its final was
-/// dropped as a runaway: a whole utterance lost (tests/fixtures/accuracy/README.md). Now the beam search gets out of
-/// the loop; in the copy with pink noise at 20 dB, where the beam loops too, the loop's first copy is the text.
+/// number07 of the held-out corpus (espeak-ng `en-gb`, 170 wpm). With a pack without the end-of-window block (as
+/// exported before it) the greedy search loops in the 5 s and in the 10 s window ("Mix 1 liter up water in 4 spoons
+/// I'm sugar Mix 1 liter up water ..."), and its final was once dropped as a runaway: a whole utterance lost
+/// (tests/fixtures/accuracy/README.md). There the beam search gets out of the loop; in the copy with pink noise at
+/// 20 dB, where the beam loops too, the loop's first copy is the text. With the bundled pack nothing loops.
 #[test]
 fn a_final_whose_greedy_search_loops_on_speech_keeps_its_text() {
     let reference = "Mix one litre of water with four spoons of sugar.";
-    let recognizer = recognizer("default", None);
+    let old_pack = recognizer_on(model_without_end_of_window(), "default", None);
+    let bundled = recognizer("default", None);
     for (file, loop_cut) in [("number07.wav", false), ("number07_pink20db.wav", true)] {
         let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy").join(file));
-        let finals = recognize(&recognizer, &samples, rate);
+        let finals = recognize(&old_pack, &samples, rate);
         let text = joined(&finals);
         let mut wer = WerCounter::default();
         wer.add(reference, &text);
@@ -267,6 +298,12 @@ fn a_final_whose_greedy_search_loops_on_speech_keeps_its_text() {
             !loop_cut,
             "{file}: {finals:?}"
         );
+        let finals = recognize(&bundled, &samples, rate);
+        assert!(
+            finals.iter().all(|t| t.guard.is_none()),
+            "{file}: {finals:?}"
+        );
+        assert_eq!(joined(&finals).matches("Mix").count(), 1, "{finals:?}");
     }
 }
 
