@@ -108,20 +108,20 @@ impl EndOfWindow {
                 ),
             ));
         }
-        let values: Vec<f32> = bytes
+        let mut k: Vec<f32> = bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        if values.iter().any(|x| !x.is_finite()) {
+        if k.iter().any(|x| !x.is_finite()) {
             return Err(Error::pack(
                 &path,
                 "holds a value that is not a finite number: re-export the pack (models/export/end_of_window.py)",
             ));
         }
-        let (k, v) = values.split_at(half);
+        let v = k.split_off(half);
         Ok(EndOfWindow {
-            k: k.to_vec(),
-            v: v.to_vec(),
+            k,
+            v,
             positions: spec.positions,
         })
     }
@@ -130,7 +130,7 @@ impl EndOfWindow {
     fn append(&self, cross: &Tensor<f32>, block: &[f32]) -> Result<Tensor<f32>> {
         let (shape, data) = cross.extract_tensor();
         let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-        let [layers, 1, own, width] = dims[..] else {
+        let [layers, 1, own @ 1..=usize::MAX, width @ 1..=usize::MAX] = dims[..] else {
             return Err(Error::inference(
                 "encoder",
                 format!("cross-attention output of shape {dims:?}, expected [layers, 1, positions, d_model]"),
