@@ -25,42 +25,36 @@ fn corpus_wer(recognizer: &earshot::Recognizer) -> WerCounter {
     wer
 }
 
-/// The `accurate` profile (5 s windows, low-confidence finals also searched in the 30 s window) against
-/// faster-whisper (int8, greedy, always the 30 s window).
-#[test]
-fn corpus_wer_of_the_accurate_profile_is_at_or_below_faster_whisper_int8() {
-    let wer = corpus_wer(&recognizer("accurate", None));
+/// The corpus WER of a profile from firmware-configs/ is at or below faster-whisper's (int8, greedy, always the 30 s
+/// window; the pack's report.json).
+fn assert_at_or_below_faster_whisper_int8(profile: &str) {
+    let wer = corpus_wer(&recognizer(profile, None));
     let faster_whisper = pack_report("faster_whisper_int8_wer");
     eprintln!(
-        "accurate profile WER {:.2}% ({}/{} words); faster-whisper int8 {faster_whisper:.2}%",
+        "{profile} profile WER {:.2}% ({}/{} words); faster-whisper int8 {faster_whisper:.2}%",
         wer.percent(),
         wer.errors,
         wer.words
     );
     assert!(
         wer.percent() <= faster_whisper,
-        "WER {:.2} > faster-whisper {faster_whisper:.2}",
+        "{profile}: WER {:.2} > faster-whisper {faster_whisper:.2}",
         wer.percent()
     );
 }
 
-/// The default profile's 5 s windows trade a little accuracy for about 3x less compute; bound the trade: at most
-/// 1.5 WER points (7 words of this corpus's 451) above faster-whisper.
+/// The `accurate` profile: 5 s windows, low-confidence finals also searched in the 30 s window.
 #[test]
-fn corpus_wer_with_the_default_5s_window_stays_within_1_5_points_of_faster_whisper() {
-    let wer = corpus_wer(&recognizer("default", None));
-    let faster_whisper = pack_report("faster_whisper_int8_wer");
-    eprintln!(
-        "default profile WER {:.2}% ({}/{} words); faster-whisper int8 {faster_whisper:.2}%",
-        wer.percent(),
-        wer.errors,
-        wer.words
-    );
-    assert!(
-        wer.percent() <= faster_whisper + 1.5,
-        "WER {:.2} vs faster-whisper {faster_whisper:.2}",
-        wer.percent()
-    );
+fn corpus_wer_of_the_accurate_profile_is_at_or_below_faster_whisper_int8() {
+    assert_at_or_below_faster_whisper_int8("accurate");
+}
+
+/// The default profile: 5 s windows (about 8x less encoder compute than 30 s) with the end-of-window block after
+/// them. Before the block this was bounded at 1.5 points above faster-whisper (4.21 % against 4.66 %: 19 against 21
+/// errors); with it, 3.77 %.
+#[test]
+fn corpus_wer_of_the_default_profile_is_at_or_below_faster_whisper_int8() {
+    assert_at_or_below_faster_whisper_int8("default");
 }
 
 #[test]
@@ -193,11 +187,7 @@ fn a_low_confidence_greedy_final_is_searched_again_with_the_fallback_beam() {
     let fallen_back = run(&default, &clip.file);
     assert!(fallen_back.iter().any(|t| t.beam_fallback));
     assert_eq!(joined(&fallen_back), joined(&run(&beam, &clip.file)));
-    let errors = |finals: &[earshot::Transcript]| {
-        let mut wer = WerCounter::default();
-        wer.add(&clip.text, &joined(finals));
-        wer.errors
-    };
+    let errors = |finals: &[earshot::Transcript]| errors_against(&clip.text, finals);
     assert!(
         errors(&fallen_back) < errors(&plain),
         "fallback {:?} vs greedy {:?}",
@@ -209,18 +199,26 @@ fn a_low_confidence_greedy_final_is_searched_again_with_the_fallback_beam() {
     assert_eq!(joined(&confident), joined(&run(&greedy, "long02.wav")));
 }
 
+/// A clip of tests/fixtures/accuracy/, mono.
+fn accuracy_fixture(file: &str) -> (Vec<f32>, u32) {
+    read_wav_mono(&root().join("tests/fixtures/accuracy").join(file))
+}
+
+/// Word errors of the finals' joined text against `reference`.
+fn errors_against(reference: &str, finals: &[earshot::Transcript]) -> usize {
+    let mut wer = WerCounter::default();
+    wer.add(reference, &joined(finals));
+    wer.errors
+}
+
 /// dictation08 (espeak-ng, 190 wpm): in a 5 s window alone the decoder ends the sentence early, "We painted the fan
 /// screen and the Gateway." (the text of every 5 s-window engine before the end-of-window block). With the pack's
 /// end-of-window block after the window's own positions, the default profile gets it right, without any fallback.
 #[test]
 fn the_end_of_window_block_after_a_5s_window_gets_dictation08_right() {
     let reference = "We painted the fence green and the gate yellow.";
-    let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy/dictation08.wav"));
-    let errors = |finals: &[earshot::Transcript]| {
-        let mut wer = WerCounter::default();
-        wer.add(reference, &joined(finals));
-        wer.errors
-    };
+    let (samples, rate) = accuracy_fixture("dictation08.wav");
+    let errors = |finals: &[earshot::Transcript]| errors_against(reference, finals);
     let with_block = recognize(&recognizer("default", None), &samples, rate);
     assert_eq!(errors(&with_block), 0, "{:?}", joined(&with_block));
     assert!(
@@ -244,12 +242,8 @@ fn the_end_of_window_block_after_a_5s_window_gets_dictation08_right() {
 #[test]
 fn a_low_confidence_final_is_also_searched_in_the_30s_window_padded_as_whisper_pads() {
     let reference = "Tell Patrick that the car is ready at the garage.";
-    let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy/name07.wav"));
-    let errors = |finals: &[earshot::Transcript]| {
-        let mut wer = WerCounter::default();
-        wer.add(reference, &joined(finals));
-        wer.errors
-    };
+    let (samples, rate) = accuracy_fixture("name07.wav");
+    let errors = |finals: &[earshot::Transcript]| errors_against(reference, finals);
     let default = recognize(&recognizer("default", None), &samples, rate);
     assert!(default.iter().all(|t| !t.window_fallback));
     assert!(
@@ -276,13 +270,12 @@ fn a_final_whose_greedy_search_loops_on_speech_keeps_its_text() {
     let old_pack = recognizer_on(model_without_end_of_window(), "default", None);
     let bundled = recognizer("default", None);
     for (file, loop_cut) in [("number07.wav", false), ("number07_pink20db.wav", true)] {
-        let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy").join(file));
+        let (samples, rate) = accuracy_fixture(file);
         let finals = recognize(&old_pack, &samples, rate);
         let text = joined(&finals);
-        let mut wer = WerCounter::default();
-        wer.add(reference, &text);
+        let errors = errors_against(reference, &finals);
         // 9 errors when the final was dropped; "litre" -> "liter" is one here (the Rust normalizer keeps spellings).
-        assert!(wer.errors <= 4, "{file}: {} errors, {text:?}", wer.errors);
+        assert!(errors <= 4, "{file}: {errors} errors, {text:?}");
         assert_eq!(text.matches("Mix").count(), 1, "{file}: {text:?}");
         assert!(
             finals.iter().all(|t| t.guard.is_some()),
@@ -313,7 +306,7 @@ fn a_final_whose_greedy_search_loops_on_speech_keeps_its_text() {
 /// now also judges the text kept after the fallbacks, as faster-whisper gates its fallback's result: no text.
 #[test]
 fn a_melody_gives_no_text_even_when_the_beam_search_finds_do_do_do_in_it() {
-    let (samples, rate) = read_wav_mono(&root().join("tests/fixtures/accuracy/melody_plucked.wav"));
+    let (samples, rate) = accuracy_fixture("melody_plucked.wav");
     let finals = recognize(&recognizer("default", None), &samples, rate);
     assert!(finals.is_empty(), "{finals:?}");
 }
