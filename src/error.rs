@@ -103,6 +103,14 @@ pub enum Error {
     /// The audio input device is missing, busy or was lost.
     #[error("audio device: {0}")]
     Device(String),
+    /// A server cannot listen where it was asked to (a bad URI, an address in use, a path that is not a stale socket).
+    #[error("cannot listen on {uri}: {reason}")]
+    Listen {
+        /// The address as given.
+        uri: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// A device profile or engine configuration is invalid.
     #[error("{origin}: {reason}")]
     Config {

@@ -3,7 +3,9 @@
 //!
 //! earshot walks the RIFF chunks itself (hound, which writes the recordings, rejects common files): chunks of any
 //! size before `data` are skipped with their pad byte (`LIST`, `fact`, `bext`, ...); `WAVE_FORMAT_EXTENSIBLE` is read
-//! by its subformat and its container size, with fewer valid bits at the top of the container (24-in-32, 16-in-32);
+//! by its subformat and its container size. Fewer valid bits than the container holds (24-in-32, 16-in-32, 20-in-24)
+//! belong at the top of the container, but some writers put them at the bottom, sign-extended: the data tells which
+//! (see [`Padding`]), and data that fits neither is refused at the first sample that shows it;
 //! a `data` size of 0xFFFFFFFF (ffmpeg writing to a pipe, RF64) or 0 (a header never finalized) means "to the end
 //! of the file". The samples go through the same [`PcmDecoder`] as raw PCM on standard input.
 
@@ -20,6 +22,9 @@ pub const MIN_RATE_HZ: u32 = 8_000;
 pub const MAX_RATE_HZ: u32 = 192_000;
 /// Most channels accepted.
 pub const MAX_CHANNELS: u16 = 8;
+
+/// How much of a file's padded samples is looked at before the first read, to learn where their valid bits sit.
+const PRESCAN_BYTES: u64 = 8 << 20;
 
 /// A `fmt ` chunk longer than this is not a WAV format description.
 const MAX_FMT_BYTES: u32 = 1024;
@@ -47,6 +52,78 @@ struct Format {
     channels: u16,
     rate_hz: u32,
     encoding: PcmFormat,
+    /// Integer samples with fewer valid bits than their container: (valid bits, container bits).
+    padded: Option<(u16, u16)>,
+}
+
+/// Where the valid bits of padded integer samples sit, learned from the data. At the top of the container (the
+/// standard), the padding bits below them are zero; at the bottom, the bits above them repeat the sign. The first
+/// sample that fits only one of the two decides. When every non-zero sample of what was looked at fits both (a file's
+/// first [`PRESCAN_BYTES`], or a block of a stream), the top reading would put all of it below -48 dBFS (24-in-32),
+/// so it is read as bottom-aligned: 16-bit audio written as 24-bit at the bottom of a 32-bit container looks like
+/// this. Every later sample must fit the decision, or the read stops there with an error.
+#[derive(Debug, Clone, Copy)]
+struct Padding {
+    valid_bits: u16,
+    container_bits: u16,
+    /// `Some(true)`: at the bottom; `None`: only zeros (or ambiguous samples) seen so far.
+    at_bottom: Option<bool>,
+}
+
+impl Padding {
+    /// The container's value of the sample in `b` (sign-extended from the container's width).
+    fn value(&self, b: &[u8]) -> i32 {
+        match self.container_bits {
+            24 => i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8,
+            _ => i32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        }
+    }
+
+    /// Learn from (and check) the samples of `raw`; the index of the first sample that contradicts the alignment,
+    /// if any. Returns the gain that puts the samples before it at full scale.
+    fn check(&mut self, raw: &[u8]) -> (f32, Option<usize>) {
+        let shift = u32::from(self.container_bits - self.valid_bits);
+        let low_mask = (1i32 << shift) - 1;
+        let spare = 32 - u32::from(self.valid_bits);
+        let mut bad = None;
+        let mut nonzero = false;
+        for (i, b) in raw
+            .chunks_exact(usize::from(self.container_bits / 8))
+            .enumerate()
+        {
+            let x = self.value(b);
+            if x == 0 {
+                continue;
+            }
+            nonzero = true;
+            let top = x & low_mask == 0;
+            let bottom = (x << spare) >> spare == x;
+            match self.at_bottom {
+                None if top != bottom => self.at_bottom = Some(bottom),
+                None if !top => {
+                    bad = Some(i);
+                    break;
+                }
+                Some(true) if !bottom => {
+                    bad = Some(i);
+                    break;
+                }
+                Some(false) if !top => {
+                    bad = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if nonzero && self.at_bottom.is_none() && bad.is_none() {
+            self.at_bottom = Some(true);
+        }
+        let gain = match self.at_bottom {
+            Some(true) => (1u32 << shift) as f32,
+            _ => 1.0,
+        };
+        (gain, bad)
+    }
 }
 
 /// Bytes of a stream, counted (for messages about where a file ends).
@@ -91,6 +168,7 @@ pub struct WavSource {
     bytes: Vec<u8>,
     decoder: PcmDecoder,
     interleaved: Vec<f32>,
+    padding: Option<Padding>,
     failed: Option<String>, // an error met after some good samples: returned by the next read
 }
 
@@ -113,7 +191,12 @@ impl WavSource {
             .ok()
             .filter(|m| m.is_file())
             .map(|m| m.len());
-        let mut wav = WavSource::from_reader(BufReader::new(file), path)?;
+        let mut wav = WavSource::from_reader(BufReader::new(file), &path)?;
+        if length.is_some() {
+            // A regular file can be read twice (a pipe or a FIFO cannot: its blocks decide as they come).
+            wav.prescan_padding(&path)
+                .map_err(|e| Error::io(&path, e))?;
+        }
         // A regular file's length tells how much audio an open-ended `data` chunk holds.
         if let (None, Some(length)) = (wav.data_left, length) {
             let frame = (wav.format.encoding.bytes() * usize::from(wav.format.channels)) as u64;
@@ -151,8 +234,37 @@ impl WavSource {
             bytes: Vec::new(),
             decoder: PcmDecoder::new(format.encoding, usize::from(format.channels)),
             interleaved: Vec::new(),
+            padding: format.padded.map(|(valid_bits, container_bits)| Padding {
+                valid_bits,
+                container_bits,
+                at_bottom: None,
+            }),
             failed: None,
         })
+    }
+
+    /// For padded samples, learn where their valid bits sit from the file's first [`PRESCAN_BYTES`] of audio (read
+    /// a second time: blocks alone can be too quiet to tell). A contradiction is left for the read to report where
+    /// it is.
+    fn prescan_padding(&mut self, path: &Path) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let Some(padding) = &mut self.padding else {
+            return Ok(());
+        };
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(self.reader.bytes))?;
+        let mut head = Vec::new();
+        file.take(PRESCAN_BYTES).read_to_end(&mut head)?;
+        let mut probe = *padding;
+        let sample = usize::from(padding.container_bits / 8);
+        if probe
+            .check(&head[..head.len() / sample * sample])
+            .1
+            .is_none()
+        {
+            padding.at_bottom = probe.at_bottom;
+        }
+        Ok(())
     }
 
     /// Sample rate in Hz.
@@ -212,6 +324,26 @@ impl WavSource {
         let interleaved = &mut self.interleaved;
         self.decoder
             .push(&self.bytes[..whole], |s| interleaved.extend_from_slice(s));
+        let (rate_hz, frames_read) = (f64::from(self.format.rate_hz), self.frames_read);
+        if let Some(padding) = &mut self.padding {
+            let (gain, bad) = padding.check(&self.bytes[..whole]);
+            if let Some(bad) = bad {
+                let frames = bad / channels;
+                self.interleaved.truncate(frames * channels);
+                stop = Some(format!(
+                    "the header says {} valid bits in {}-bit samples, but the sample at {:.2} s fits neither at the \
+                     top nor at the bottom of its container: the file is damaged or its header is wrong; earshot \
+                     stopped there (convert with `sox IN -b 16 OUT.wav` if the audio is good)",
+                    padding.valid_bits,
+                    padding.container_bits,
+                    (frames_read + frames as u64) as f64 / rate_hz
+                ));
+                self.data_left = Some(0);
+            }
+            if gain != 1.0 {
+                self.interleaved.iter_mut().for_each(|s| *s *= gain);
+            }
+        }
         if let Some(bad) = self.interleaved.iter().position(|s| !s.is_finite()) {
             let frames = bad / channels;
             self.interleaved.truncate(frames * channels);
@@ -406,9 +538,12 @@ fn parse_format(fmt: &[u8]) -> std::result::Result<Format, String> {
             "sample rate {rate_hz} Hz is outside {MIN_RATE_HZ}..={MAX_RATE_HZ} Hz; resample with `sox IN -r 16000 OUT.wav`"
         ));
     }
+    let padded = (tag == TAG_PCM && bits < container_bits && container_bits > 16)
+        .then_some((bits, container_bits));
     Ok(Format {
         channels,
         rate_hz,
         encoding,
+        padded,
     })
 }

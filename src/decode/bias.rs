@@ -5,6 +5,8 @@
 //! and then left is taken back from the beam's score. Matching is case-insensitive (each term is encoded as given,
 //! capitalized and in lower case, with and without a leading space), and the output keeps the user's spelling.
 
+use std::collections::{HashMap, HashSet};
+
 use super::Vocabulary;
 
 /// Most terms in one list.
@@ -57,8 +59,10 @@ fn check_strength(bonus: f32) -> Result<(), String> {
 }
 
 /// The terms trimmed, empty ones and case-insensitive duplicates dropped; an error says what is wrong with the list.
+/// Linear in the list's size, and it stops at the first term past [`MAX_TERMS`]: a huge list costs little to refuse.
 fn check_terms(terms: &[String]) -> Result<Vec<String>, String> {
     let mut kept: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for term in terms.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
         if term.chars().any(char::is_control) {
             return Err(format!("term {term:?} holds a control character"));
@@ -68,15 +72,17 @@ fn check_terms(terms: &[String]) -> Result<Vec<String>, String> {
                 "term {term:?} is longer than {MAX_TERM_CHARS} characters"
             ));
         }
-        if !kept.iter().any(|k| k.to_lowercase() == term.to_lowercase()) {
+        if seen.insert(term.to_lowercase()) {
+            if kept.len() == MAX_TERMS {
+                return Err(format!(
+                    "more than {MAX_TERMS} different terms: at most {MAX_TERMS}"
+                ));
+            }
             kept.push(term.to_string());
         }
     }
     if kept.is_empty() {
         return Err("the vocabulary list holds no terms".into());
-    }
-    if kept.len() > MAX_TERMS {
-        return Err(format!("{} terms: at most {MAX_TERMS}", kept.len()));
     }
     Ok(kept)
 }
@@ -87,6 +93,57 @@ pub struct Bias {
     terms: Vec<String>,
     tokens: Vec<TermTokens>,
     bonus: f32,
+    index: SpellingIndex,
+}
+
+/// Every spelling of every term, indexed so that a decoding step looks only at the spellings its last token can
+/// continue: the cost of a step does not grow with the list.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct SpellingIndex {
+    spellings: Vec<Vec<u32>>,
+    /// Each distinct first token, and how many spellings start with it.
+    first_tokens: Vec<(u32, usize)>,
+    /// Token t -> every (spelling, k), 1 <= k < its length, whose k-th token (the last of its first k) is t.
+    continuing: HashMap<u32, Vec<(usize, usize)>>,
+    /// Token t -> every spelling that ends with t.
+    ending: HashMap<u32, Vec<usize>>,
+}
+
+impl SpellingIndex {
+    fn new(tokens: &[TermTokens]) -> SpellingIndex {
+        let mut index = SpellingIndex::default();
+        let mut firsts: HashMap<u32, usize> = HashMap::new();
+        for seq in tokens.iter().flat_map(|t| &t.spellings) {
+            let s = index.spellings.len();
+            let (Some(&first), Some(&last)) = (seq.first(), seq.last()) else {
+                continue;
+            };
+            *firsts.entry(first).or_default() += 1;
+            for k in 1..seq.len() {
+                index.continuing.entry(seq[k - 1]).or_default().push((s, k));
+            }
+            index.ending.entry(last).or_default().push(s);
+            index.spellings.push(seq.clone());
+        }
+        index.first_tokens = firsts.into_iter().collect();
+        index.first_tokens.sort_unstable();
+        index
+    }
+
+    /// Each spelling that `tokens` are inside of, with the length of its longest proper prefix that ends them.
+    fn inside(&self, tokens: &[u32]) -> HashMap<usize, usize> {
+        let mut longest: HashMap<usize, usize> = HashMap::new();
+        let Some(last) = tokens.last() else {
+            return longest;
+        };
+        for &(s, k) in self.continuing.get(last).into_iter().flatten() {
+            if tokens.ends_with(&self.spellings[s][..k]) {
+                let entry = longest.entry(s).or_default();
+                *entry = (*entry).max(k);
+            }
+        }
+        longest
+    }
 }
 
 /// One term's token sequences.
@@ -124,11 +181,38 @@ impl Bias {
                 spellings,
             });
         }
-        Ok(Bias {
-            terms: kept,
+        Ok(Bias::from_tokens(kept, tokens, bonus))
+    }
+
+    fn from_tokens(terms: Vec<String>, tokens: Vec<TermTokens>, bonus: f32) -> Bias {
+        let index = SpellingIndex::new(&tokens);
+        Bias {
+            terms,
             tokens,
             bonus,
-        })
+            index,
+        }
+    }
+
+    /// This list with `more` terms added at the same strength (a server's own list plus a request's names). `more`
+    /// is checked as [`Bias::new`] checks a list, and limited on its own: the terms already here do not count
+    /// against it. Only the new terms are encoded.
+    pub fn extended(&self, more: &[String], vocabulary: &Vocabulary) -> Result<Bias, String> {
+        let more = check_terms(more)?;
+        let known: HashSet<String> = self.terms.iter().map(|t| t.to_lowercase()).collect();
+        let added: Vec<String> = more
+            .into_iter()
+            .filter(|t| !known.contains(&t.to_lowercase()))
+            .collect();
+        if added.is_empty() {
+            return Ok(self.clone());
+        }
+        let extra = Bias::new(&added, self.bonus, vocabulary)?;
+        let mut terms = self.terms.clone();
+        terms.extend(extra.terms);
+        let mut tokens = self.tokens.clone();
+        tokens.extend(extra.tokens);
+        Ok(Bias::from_tokens(terms, tokens, self.bonus))
     }
 
     /// The terms of a term-list file: one per line, `#` starts a comment (read with a size cap, 4 MiB).
@@ -172,37 +256,47 @@ impl Bias {
 
     /// How far `tokens` are into a term: the longest proper prefix of a spelling that ends them (0: none).
     fn matched(&self, tokens: &[u32]) -> usize {
-        self.spellings()
-            .map(|seq| prefix_len(seq, tokens))
-            .max()
-            .unwrap_or(0)
+        self.index.inside(tokens).into_values().max().unwrap_or(0)
     }
 
     /// True when `tokens` end with a whole spelling of a term.
     pub(crate) fn completes(&self, tokens: &[u32]) -> bool {
-        self.spellings().any(|seq| tokens.ends_with(seq))
+        let index = &self.index;
+        tokens.last().is_some_and(|last| {
+            index
+                .ending
+                .get(last)
+                .into_iter()
+                .flatten()
+                .any(|&s| tokens.ends_with(&index.spellings[s]))
+        })
     }
 
     /// Add the bonus to the log-probabilities `row` of every token that would continue (or start) a term after
-    /// `tokens`.
+    /// `tokens`: each spelling that `tokens` are inside of gives its next token the full bonus; each spelling they
+    /// are not inside of gives its first token the start bonus; a token boosted twice gets the larger bonus once.
     pub(crate) fn apply(&self, tokens: &[u32], row: &mut [f32]) {
-        let mut boosted: Vec<(u32, f32)> = Vec::new();
-        for seq in self.spellings() {
-            let k = prefix_len(seq, tokens);
-            let bonus = if k == 0 {
-                self.start_bonus()
-            } else {
-                self.bonus
-            };
-            match boosted.iter_mut().find(|(id, _)| *id == seq[k]) {
-                Some(entry) => entry.1 = entry.1.max(bonus),
-                None => boosted.push((seq[k], bonus)),
-            }
+        let index = &self.index;
+        let mut full: HashSet<u32> = HashSet::new();
+        let mut inside_by_first: HashMap<u32, usize> = HashMap::new();
+        for (s, k) in index.inside(tokens) {
+            let seq = &index.spellings[s];
+            full.insert(seq[k]);
+            *inside_by_first.entry(seq[0]).or_default() += 1;
         }
-        for (id, bonus) in boosted {
+        let mut add = |id: u32, bonus: f32| {
             if let Some(v) = row.get_mut(id as usize) {
                 *v += bonus;
             }
+        };
+        for &(first, count) in &index.first_tokens {
+            let inside = inside_by_first.get(&first).copied().unwrap_or(0);
+            if inside < count && !full.contains(&first) {
+                add(first, self.start_bonus());
+            }
+        }
+        for id in full {
+            add(id, self.bonus);
         }
     }
 
@@ -262,10 +356,74 @@ impl Bias {
     }
 }
 
-/// The longest proper prefix of `seq` that ends `tokens` (0: none).
-fn prefix_len(seq: &[u32], tokens: &[u32]) -> usize {
-    (1..seq.len())
-        .rev()
-        .find(|&k| tokens.ends_with(&seq[..k]))
-        .unwrap_or(0)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The longest proper prefix of `seq` that ends `tokens` (0: none).
+    fn prefix_len(seq: &[u32], tokens: &[u32]) -> usize {
+        (1..seq.len())
+            .rev()
+            .find(|&k| tokens.ends_with(&seq[..k]))
+            .unwrap_or(0)
+    }
+
+    /// The bonus of every spelling, looked at one by one: what the index must reproduce.
+    fn apply_by_scanning(bias: &Bias, tokens: &[u32], row: &mut [f32]) {
+        let mut boosted: HashMap<u32, f32> = HashMap::new();
+        for seq in bias.spellings() {
+            let k = prefix_len(seq, tokens);
+            let bonus = if k == 0 {
+                bias.start_bonus()
+            } else {
+                bias.bonus
+            };
+            let entry = boosted.entry(seq[k]).or_insert(bonus);
+            *entry = entry.max(bonus);
+        }
+        for (id, bonus) in boosted {
+            row[id as usize] += bonus;
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_index_gives_what_scanning_every_spelling_gives(
+            spellings in prop::collection::vec(prop::collection::vec(0u32..12, 1..5), 1..30),
+            tokens in prop::collection::vec(0u32..12, 0..8),
+        ) {
+            let tokens_per_term: Vec<TermTokens> = spellings
+                .chunks(3)
+                .map(|c| TermTokens { written: c[0].clone(), spellings: c.to_vec() })
+                .collect();
+            let terms = (0..tokens_per_term.len()).map(|i| format!("t{i}")).collect();
+            let bias = Bias::from_tokens(terms, tokens_per_term, 5.0);
+            let (mut fast, mut slow) = (vec![0.0f32; 12], vec![0.0f32; 12]);
+            bias.apply(&tokens, &mut fast);
+            apply_by_scanning(&bias, &tokens, &mut slow);
+            prop_assert_eq!(fast, slow);
+            let longest = bias.spellings().map(|s| prefix_len(s, &tokens)).max().unwrap_or(0);
+            prop_assert_eq!(bias.matched(&tokens), longest);
+            prop_assert_eq!(bias.completes(&tokens), bias.spellings().any(|s| tokens.ends_with(s)));
+        }
+    }
+
+    #[test]
+    fn a_huge_list_is_refused_at_once_and_duplicates_cost_nothing() {
+        let huge: Vec<String> = (0..400_000).map(|i| format!("N{i:06}")).collect();
+        let err = check_terms(&huge).unwrap_err();
+        assert!(err.contains("more than 10000 different terms"), "{err}");
+        // 40,000 copies of one term are one term.
+        let same: Vec<String> = (0..40_000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    "Aoife".into()
+                } else {
+                    "AOIFE".into()
+                }
+            })
+            .collect();
+        assert_eq!(check_terms(&same).unwrap(), ["Aoife"]);
+    }
 }

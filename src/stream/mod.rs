@@ -197,6 +197,11 @@ impl Recognizer {
         self
     }
 
+    /// The vocabulary bias every new stream starts with (the configuration's list, or [`Recognizer::with_vocabulary`]).
+    pub fn bias(&self) -> Option<&Arc<Bias>> {
+        self.bias.as_ref()
+    }
+
     /// The model.
     pub fn model(&self) -> &Arc<Model> {
         &self.model

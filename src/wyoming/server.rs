@@ -9,6 +9,7 @@
 use std::cell::Cell;
 use std::io::{BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -29,8 +30,11 @@ use crate::stream::{PushStream, Recognizer, TranscriptEvent};
 pub struct ServeOptions {
     /// Connections served at once; one more gets an `error` event (code `busy`) and is closed.
     pub max_connections: usize,
-    /// A connection that sends nothing for this long is closed (code `timeout`).
+    /// A connection that sends nothing between events for this long is closed (code `timeout`).
     pub idle_timeout: Duration,
+    /// A connection must send its first event within this long of connecting, and every event within this long of
+    /// its first byte (code `timeout`): a client that trickles bytes cannot hold a connection slot.
+    pub event_timeout: Duration,
     /// A client that does not read what the server writes for this long is dropped.
     pub write_timeout: Duration,
     /// After a stop request, how long an utterance in flight may take to finish (its client sends the rest and
@@ -45,6 +49,7 @@ impl Default for ServeOptions {
         ServeOptions {
             max_connections: 8,
             idle_timeout: Duration::from_secs(60),
+            event_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             limits: Limits::default(),
@@ -62,21 +67,40 @@ pub enum Listener {
 }
 
 impl Listener {
-    /// Bind `uri`: `tcp://HOST:PORT` (port 0 picks a free one) or `unix://PATH` (a stale socket file left by an
-    /// earlier run is replaced; one a server still listens on is refused).
+    /// Bind `uri`: `tcp://HOST:PORT` (port 0 picks a free one) or `unix://PATH` (a stale socket left by an earlier
+    /// run is replaced; a socket a server still answers on, and anything that is not a socket, are refused).
     pub fn bind(uri: &str) -> Result<Listener> {
-        let bad = |reason: String| Error::Device(format!("cannot listen on {uri}: {reason}"));
+        let bad = |reason: String| Error::Listen {
+            uri: uri.to_string(),
+            reason,
+        };
         if let Some(address) = uri.strip_prefix("tcp://") {
             TcpListener::bind(address)
                 .map(Listener::Tcp)
                 .map_err(|e| bad(e.to_string()))
         } else if let Some(path) = uri.strip_prefix("unix://") {
+            if path.is_empty() {
+                return Err(bad(
+                    "no socket path: give unix://PATH, e.g. unix:///run/earshot.sock".into(),
+                ));
+            }
             let path = PathBuf::from(path);
-            if path.exists() {
-                if UnixStream::connect(&path).is_ok() {
-                    return Err(bad("another server is listening there".into()));
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_socket() => {
+                    if UnixStream::connect(&path).is_ok() {
+                        return Err(bad("another server is listening there".into()));
+                    }
+                    std::fs::remove_file(&path).map_err(|e| bad(e.to_string()))?;
                 }
-                std::fs::remove_file(&path).map_err(|e| bad(e.to_string()))?;
+                Ok(_) => {
+                    return Err(bad(format!(
+                        "{} exists and is not a socket (earshot only replaces a stale socket): remove it or choose \
+                         another path",
+                        path.display()
+                    )))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(bad(e.to_string())),
             }
             UnixListener::bind(&path)
                 .map(|l| Listener::Unix(l, path))
@@ -132,6 +156,10 @@ const POLL: Duration = Duration::from_millis(200);
 /// before the client has read the `error` event.
 const LINGER: Duration = Duration::from_millis(500);
 
+/// Refused connections lingering at once (each on a short-lived thread, for at most [`LINGER`]); past this, a refused
+/// connection is closed without the `busy` event.
+const MAX_REFUSING: usize = 32;
+
 /// The server's stop request as one connection sees it: an idle connection ends at once; an utterance in flight
 /// may finish within the grace period (nothing already heard is lost), and is refused after it.
 struct Stopping<'a> {
@@ -153,32 +181,69 @@ impl Stopping<'_> {
     }
 }
 
-/// Reads the socket, waking every [`POLL`] to end the read when the connection must end for a stop or the client has
-/// been idle too long. A wake-up returns no data, so no event is ever cut in half.
+/// Why [`Watched`] ended a read: carried inside an `io::Error` of kind `Other`, which the standard library's
+/// `read_until` and `read_exact` pass on at once (they retry `Interrupted`, which a stop used to be taken for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum Watch {
+    #[error("{SHUTTING_DOWN}")]
+    Stop,
+    #[error("idle")]
+    Idle,
+    #[error("event not completed in time")]
+    Slow,
+}
+
+impl Watch {
+    fn of(e: &std::io::Error) -> Option<Watch> {
+        e.get_ref()?.downcast_ref::<Watch>().copied()
+    }
+}
+
+/// Reads the socket, waking every [`POLL`] to end the read when the connection must end for a stop, the client has
+/// been idle too long between events, or the event being read has not been completed within its deadline (checked
+/// on every read, so bytes trickled in one by one do not keep a connection). A wake-up returns no data.
 struct Watched<'a> {
     connection: Connection,
     stopping: &'a Stopping<'a>,
-    idle_timeout: Duration,
-    last_data: Instant,
+    /// How long the wait for the next event may last.
+    wait_limit: Duration,
+    event_timeout: Duration,
+    /// When the wait for the next event began.
+    waiting_since: Instant,
+    /// When the event being read must be complete (set by its first byte).
+    deadline: Option<Instant>,
+}
+
+impl Watched<'_> {
+    /// A new event is about to be read, with `wait_limit` for its first byte; `begun`: its first bytes are already
+    /// buffered.
+    fn next_event(&mut self, wait_limit: Duration, begun: bool) {
+        let now = Instant::now();
+        self.wait_limit = wait_limit;
+        self.waiting_since = now;
+        self.deadline = begun.then(|| now + self.event_timeout);
+    }
 }
 
 impl Read for Watched<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         loop {
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(std::io::Error::other(Watch::Slow));
+            }
             match self.connection.read(buf) {
                 Ok(n) => {
-                    self.last_data = Instant::now();
+                    if n > 0 && self.deadline.is_none() {
+                        self.deadline = Some(Instant::now() + self.event_timeout);
+                    }
                     return Ok(n);
                 }
                 Err(e) if is_timeout(&e) => {
                     if self.stopping.must_end() {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::Interrupted,
-                            SHUTTING_DOWN,
-                        ));
+                        return Err(std::io::Error::other(Watch::Stop));
                     }
-                    if self.last_data.elapsed() >= self.idle_timeout {
-                        return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle"));
+                    if self.deadline.is_none() && self.waiting_since.elapsed() >= self.wait_limit {
+                        return Err(std::io::Error::other(Watch::Idle));
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -278,9 +343,10 @@ pub fn serve(
         .map_err(|e| Error::Device(format!("cannot listen on {uri}: {e}")))?;
     let info = Arc::new(info_event(&recognizer));
     let active = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
     while !stop.load(Ordering::SeqCst) {
-        let (mut connection, peer) = match listener.accept() {
+        let (connection, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(50));
@@ -301,8 +367,8 @@ pub fn serve(
                 "the server is busy: it serves {} connection(s) at once (--max-connections)",
                 options.max_connections
             );
-            let _ = write_event(&mut connection, &error_event("busy", &text));
             log(&format!("{peer}: refused: {text}"));
+            refuse_busy(connection, text, &refusing);
             continue;
         }
         active.fetch_add(1, Ordering::SeqCst);
@@ -338,12 +404,38 @@ pub fn serve(
             }
         }
     }
-    // Shutting down: every connection's read wakes within POLL; idle ones close, utterances in flight finish within the
-    // grace period or are refused.
+    // Shutting down: no more connections are taken (closing the listener refuses them rather than leaving them
+    // unanswered in its backlog); every connection's read wakes within POLL; idle and half-sent ones close,
+    // utterances in flight finish within the grace period or are refused.
+    drop(listener);
     for worker in workers {
         let _ = worker.join();
     }
     Ok(())
+}
+
+/// Send `busy` to a connection past the limit and close it gently (on a short-lived thread: [`linger`] takes up to
+/// [`LINGER`], and the accept loop must go on). Past [`MAX_REFUSING`] refusals at once, the connection is just closed.
+fn refuse_busy(mut connection: Connection, text: String, refusing: &Arc<AtomicUsize>) {
+    if refusing.fetch_add(1, Ordering::SeqCst) >= MAX_REFUSING {
+        refusing.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    let done = refusing.clone();
+    let job = move || {
+        if write_event(&mut connection, &error_event("busy", &text)).is_ok() {
+            linger(&mut connection);
+        }
+        done.fetch_sub(1, Ordering::SeqCst);
+    };
+    if std::thread::Builder::new()
+        .name("earshot-refuse".into())
+        .spawn(job)
+        .is_err()
+    {
+        // The job (and the connection in it) is dropped: the connection closes without the event.
+        refusing.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The `info` answer to `describe`.
@@ -457,6 +549,8 @@ struct Client<'a> {
 enum End {
     /// The client closed it between utterances.
     Closed,
+    /// The client closed its sending side mid-utterance, and was sent the transcript of what it sent.
+    ClosedMidUtterance,
     /// The server refused something: an `error` event with this code and text is sent (when it can be).
     Refused(&'static str, String),
     /// The connection failed (a reset, a write that timed out).
@@ -490,33 +584,55 @@ impl<'a> Client<'a> {
             Ok(writer) => writer,
             Err(e) => return format!("closed: {e}"),
         };
+        let options = self.options;
+        // The first event must come within the event timeout: a connection that says nothing is not kept for long.
+        let first_wait = options.idle_timeout.min(options.event_timeout);
         let mut reader = BufReader::new(Watched {
             connection,
             stopping: self.stopping,
-            idle_timeout: self.options.idle_timeout,
-            last_data: Instant::now(),
+            wait_limit: first_wait,
+            event_timeout: options.event_timeout,
+            waiting_since: Instant::now(),
+            deadline: None,
         });
+        let mut first = true;
         let end = loop {
             // Checked between events too: a client streaming audio never leaves its read idle.
             if self.stopping.must_end() {
                 break self.shutting_down();
             }
-            let event = match read_event(&mut reader, &self.options.limits) {
+            let (wait_limit, begun) = (
+                if first {
+                    first_wait
+                } else {
+                    options.idle_timeout
+                },
+                !reader.buffer().is_empty(),
+            );
+            reader.get_mut().next_event(wait_limit, begun);
+            first = false;
+            let event = match read_event(&mut reader, &options.limits) {
                 Ok(Some(event)) => event,
-                Ok(None) => break self.closed(),
-                Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
-                    break self.shutting_down()
-                }
-                Err(ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut => {
-                    break End::Refused(
-                        "timeout",
-                        format!(
-                            "nothing received for {} s",
-                            self.options.idle_timeout.as_secs()
-                        ),
-                    )
-                }
-                Err(ProtocolError::Io(e)) => break End::Failed(e.to_string()),
+                Ok(None) => break self.end_of_input(&mut writer),
+                Err(ProtocolError::Io(e)) => match Watch::of(&e) {
+                    Some(Watch::Stop) => break self.shutting_down(),
+                    Some(Watch::Idle) => {
+                        break End::Refused(
+                            "timeout",
+                            format!("nothing received for {} s", wait_limit.as_secs()),
+                        )
+                    }
+                    Some(Watch::Slow) => {
+                        break End::Refused(
+                            "timeout",
+                            format!(
+                                "an event was not completed within {} s of its first byte",
+                                options.event_timeout.as_secs()
+                            ),
+                        )
+                    }
+                    None => break End::Failed(e.to_string()),
+                },
                 Err(e) => break End::Refused("bad-event", format!("{e}")),
             };
             match self.handle(&event, &mut writer) {
@@ -527,9 +643,14 @@ impl<'a> Client<'a> {
         let summary = self.summary();
         match end {
             End::Closed => format!("closed; {summary}"),
+            End::ClosedMidUtterance => {
+                format!(
+                    "closed its side mid-utterance, sent the transcript of what it sent; {summary}"
+                )
+            }
             End::Refused(code, text) => {
                 let sent = write_event(&mut writer, &error_event(code, &text));
-                linger(reader.get_mut(), &writer);
+                linger(&mut reader.get_mut().connection);
                 let note = if sent.is_err() {
                     " (the client did not take the error event)"
                 } else {
@@ -541,11 +662,15 @@ impl<'a> Client<'a> {
         }
     }
 
-    /// The end of the client's stream: closed between utterances, mid-utterance, or by the shutdown.
-    fn closed(&self) -> End {
-        match self.utterance {
-            None => End::Closed,
-            Some(_) => End::Failed("the client disconnected mid-utterance".into()),
+    /// The client closed its sending side. Between utterances the connection is done; mid-utterance, what it sent is
+    /// transcribed as if `audio-stop` had come (a client that half-closes can still read the transcript).
+    fn end_of_input(&mut self, writer: &mut Connection) -> End {
+        if self.utterance.is_none() {
+            return End::Closed;
+        }
+        match self.handle(&Event::new("audio-stop", json!({})), writer) {
+            Ok(()) => End::ClosedMidUtterance,
+            Err(_) => End::Failed("the client disconnected mid-utterance".into()),
         }
     }
 
@@ -582,9 +707,8 @@ impl<'a> Client<'a> {
     }
 
     fn handle(&mut self, event: &Event, writer: &mut Connection) -> std::result::Result<(), End> {
-        let send = |writer: &mut Connection, event: &Event| {
-            write_event(writer, event).map_err(|e| End::Failed(format!("write: {e}")))
-        };
+        let write_timeout = self.options.write_timeout;
+        let send = |writer: &mut Connection, event: &Event| send(writer, event, write_timeout);
         match event.kind.as_str() {
             "describe" => send(writer, self.info),
             "ping" => send(
@@ -607,14 +731,21 @@ impl<'a> Client<'a> {
                     .flatten()
                     .filter_map(|v| v.as_str().map(str::to_string))
                     .collect();
-                // They come on top of the server's own list (`[vocabulary]`, `--vocabulary`), at its strength.
+                // They come on top of the server's own list (`[vocabulary]`, `--vocabulary`), at its strength; the
+                // limits apply to what the client sent.
                 self.bias = if terms.iter().all(|t| t.trim().is_empty()) {
                     None
                 } else {
-                    let own = &self.recognizer.config().vocabulary;
-                    let all: Vec<String> = own.terms.iter().cloned().chain(terms).collect();
-                    let bias = Bias::new(&all, own.strength, self.recognizer.vocabulary())
-                        .map_err(|e| End::Refused("bad-vocabulary", e))?;
+                    let vocabulary = self.recognizer.vocabulary();
+                    let bias = match self.recognizer.bias() {
+                        Some(own) => own.extended(&terms, vocabulary),
+                        None => Bias::new(
+                            &terms,
+                            self.recognizer.config().vocabulary.strength,
+                            vocabulary,
+                        ),
+                    }
+                    .map_err(|e| End::Refused("bad-vocabulary", e))?;
                     Some(Arc::new(bias))
                 };
                 Ok(())
@@ -738,32 +869,47 @@ impl<'a> Client<'a> {
                 format!(" {text}")
             };
             if !utterance.started {
-                write_event(
+                send(
                     writer,
                     &Event::new("transcript-start", language_data(&self.language)),
-                )
-                .map_err(|e| End::Failed(format!("write: {e}")))?;
+                    self.options.write_timeout,
+                )?;
                 utterance.started = true;
             }
-            write_event(
+            send(
                 writer,
                 &Event::new("transcript-chunk", json!({"text": delta})),
-            )
-            .map_err(|e| End::Failed(format!("write: {e}")))?;
+                self.options.write_timeout,
+            )?;
             utterance.text.push_str(&delta);
         }
         Ok(())
     }
 }
 
+/// Write `event`; a failure ends the connection (a write that timed out says so).
+fn send(writer: &mut Connection, event: &Event, timeout: Duration) -> std::result::Result<(), End> {
+    write_event(writer, event).map_err(|e| {
+        End::Failed(if is_timeout(&e) {
+            format!(
+                "write: the client read nothing for {} s (--write-timeout-s)",
+                timeout.as_secs()
+            )
+        } else {
+            format!("write: {e}")
+        })
+    })
+}
+
 /// Close our side and read (discarding) what the client still sends, for at most [`LINGER`]: closing a socket with
-/// unread data resets the connection, and the client could lose the `error` event just written.
-fn linger(reader: &mut Watched<'_>, writer: &Connection) {
-    writer.shutdown(Shutdown::Write);
+/// unread data resets the connection, and the client could lose the `error` event just written. The connection's
+/// read timeout must be set (it is [`POLL`]).
+fn linger(connection: &mut Connection) {
+    connection.shutdown(Shutdown::Write);
     let until = Instant::now() + LINGER;
     let mut sink = [0u8; 8192];
     while Instant::now() < until {
-        match reader.connection.read(&mut sink) {
+        match connection.read(&mut sink) {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) if is_timeout(&e) => {}

@@ -683,3 +683,47 @@ fn listen_flags_that_do_not_apply_and_a_full_stdout_are_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_signal_ends_listen_while_its_term_list_is_a_fifo_nobody_opens() {
+    // Issue 27: blocked opening a FIFO term file (or model file), `listen` ignored SIGINT and SIGTERM: only SIGKILL
+    // ended it.
+    let dir = crate::common::scratch_dir("listen-fifo");
+    let fifo = dir.join("terms.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for signal in ["-INT", "-TERM"] {
+        let mut child = earshot()
+            .args(["listen", "--stdin", "--rate", "16000", "--vocabulary-file"])
+            .arg(&fifo)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        let sent = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if sent.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("{signal}: still running 10 s after the signal");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(status.success(), "{signal}: {status:?} {err}");
+        assert!(err.contains("stopped while setting up"), "{signal}: {err}");
+    }
+}

@@ -458,3 +458,177 @@ fn transcript_names_bias_the_utterance_they_come_with() {
         server.log()
     );
 }
+
+/// Send SIGTERM to the server; the seconds it took to exit (it must exit with 0 within `limit_s`).
+fn terminate(server: &mut Server, limit_s: f64) -> f64 {
+    assert!(Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let sent = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            return sent.elapsed().as_secs_f64();
+        }
+        assert!(
+            sent.elapsed().as_secs_f64() < limit_s,
+            "still running {limit_s} s after SIGTERM:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A raw TCP connection to a `tcp://` URI.
+fn connect(uri: &str) -> std::net::TcpStream {
+    std::net::TcpStream::connect(uri.trim_start_matches("tcp://")).unwrap()
+}
+
+#[test]
+fn sigterm_ends_serve_within_the_grace_period_with_idle_slow_and_streaming_clients() {
+    // Issue 27: a connection held idle, or with half an event sent, kept `serve` running after SIGTERM for ever.
+    let mut server = Server::start(&["--max-connections", "20", "--shutdown-grace-s", "5"]);
+    let idle: Vec<_> = (0..8).map(|_| connect(&server.uri)).collect();
+    let mut slow: Vec<_> = (0..8).map(|_| connect(&server.uri)).collect();
+    let streaming: Vec<_> = ["q02.wav", "cmd04.wav", "num01.wav", "name01.wav"]
+        .iter()
+        .map(|wav| (*wav, stream_in_background(&server.uri, wav)))
+        .collect();
+    for _ in 0..2 {
+        for s in &mut slow {
+            std::io::Write::write_all(s, b"{").unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let took = terminate(&mut server, 7.0);
+    for (wav, client) in streaming {
+        // Short utterances finish within the grace period and keep their transcripts.
+        let got = client.join().unwrap();
+        assert_eq!(
+            got["utterances"][0]["text"].as_str().unwrap(),
+            transcribe_text(wav),
+            "{wav}: {got}"
+        );
+    }
+    assert!(took < 6.5, "took {took:.1} s (grace 5 s)");
+    drop((idle, slow));
+}
+
+#[test]
+fn a_client_trickling_bytes_is_dropped_and_clients_past_the_limit_get_busy() {
+    // Issue 27: one byte a second reset the idle timeout for ever, so 8 such clients locked every other one out,
+    // and refused clients mostly got a reset instead of `busy`.
+    let server = Server::start(&["--max-connections", "2", "--event-timeout-s", "3"]);
+    let trickling: Vec<_> = (0..2)
+        .map(|_| {
+            let uri = server.uri.clone();
+            std::thread::spawn(move || {
+                let o = Command::new(python())
+                    .arg(root().join("tests/wyoming/client.py"))
+                    .args([uri.as_str(), "bad", "trickle"])
+                    .output()
+                    .unwrap();
+                serde_json::from_slice::<Value>(&o.stdout).unwrap()
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1000));
+    for _ in 0..5 {
+        let refused = server.client(&["bad", "idle"]);
+        assert_eq!(refused["data"]["code"], "busy", "{refused}");
+    }
+    for t in trickling {
+        let got = t.join().unwrap();
+        assert_eq!(got["data"]["code"], "timeout", "{got}");
+        assert!(
+            got["data"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("not completed within 3 s of its first byte"),
+            "{got}"
+        );
+    }
+    // The slots are free again.
+    let out = server.client(&["stream", speech("q02.wav").to_str().unwrap()]);
+    assert_eq!(
+        out["utterances"][0]["text"].as_str().unwrap(),
+        transcribe_text("q02.wav")
+    );
+    // A connection that never sends its first event is closed after the event timeout, not the idle one.
+    let silent = server.client(&["bad", "idle"]);
+    assert_eq!(
+        silent["data"]["text"], "nothing received for 3 s",
+        "{silent}"
+    );
+}
+
+#[test]
+fn unix_uris_replace_only_a_stale_socket() {
+    // Issue 27: `serve --uri unix://PATH` deleted an existing regular file at PATH.
+    let dir = crate::common::scratch_dir("serve-unix-paths");
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "notes\n").unwrap();
+    for (uri, says) in [
+        (
+            format!("unix://{}", notes.display()),
+            "exists and is not a socket",
+        ),
+        ("unix://".to_string(), "no socket path"),
+    ] {
+        let o = crate::common::earshot(&["serve", "--uri", &uri]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(9), "{uri}: {err}");
+        assert!(err.contains(says), "{uri}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "notes\n");
+    // A socket left by a server that is gone is replaced; one a server answers on is refused.
+    let path = dir.join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    let uri = format!("unix://{}", path.display());
+    let server = Server::start_at(&uri, &[]);
+    let o = crate::common::earshot(&["serve", "--uri", &uri]);
+    assert_eq!(o.status.code(), Some(9));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another server is listening there"));
+    assert_eq!(server.client(&["describe"])["name"], "earshot");
+}
+
+#[test]
+fn term_lists_are_capped_before_any_work_and_the_servers_own_list_does_not_count() {
+    // Issue 27: 40,000 names were de-duplicated in quadratic time before the limit was checked; with 10,000 terms on
+    // the server, one name from the client was refused as "10001 terms".
+    let dir = crate::common::scratch_dir("serve-terms");
+    let terms = dir.join("terms.txt");
+    let list: String = (0..10_000).map(|i| format!("Term{i:05}\n")).collect();
+    std::fs::write(&terms, list).unwrap();
+    let server = Server::start(&["--vocabulary-file", terms.to_str().unwrap()]);
+    let huge = server.client(&["bad", "huge-names"]);
+    assert_eq!(huge["data"]["code"], "bad-vocabulary", "{huge}");
+    assert!(
+        huge["data"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("more than 10000 different terms"),
+        "{huge}"
+    );
+    let clip = root().join("tests/fixtures/vocabulary/term07.wav");
+    let named = server.client(&["stream", "--name", "Joaquin", clip.to_str().unwrap()]);
+    let text = named["utterances"][0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("Joaquin"), "{named}");
+}
+
+#[test]
+fn a_client_that_half_closes_mid_utterance_gets_the_transcript_of_what_it_sent() {
+    let server = Server::start(&[]);
+    let got = server.client(&["bad", "half-close"]);
+    assert_eq!(
+        got["text"].as_str().unwrap(),
+        transcribe_text("q02.wav"),
+        "{got}"
+    );
+    assert_eq!(
+        got["events"].as_array().unwrap().last().unwrap(),
+        "transcript-stop"
+    );
+}

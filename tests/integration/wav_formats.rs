@@ -186,6 +186,63 @@ fn wav_layouts_hound_rejected_read_as_the_original() {
 }
 
 #[test]
+fn valid_bits_at_the_bottom_of_the_container_read_as_the_original_and_nonsense_is_refused() {
+    // Issue 27: right-justified samples (24 or 16 valid bits at the bottom of 32, sign-extended) were read as if at
+    // the top: garbage text or nothing, with exit 0.
+    let (mono, rate) = read_wav_mono(&speech("q04.wav"));
+    let ints: Vec<i16> = mono.iter().map(|&s| (s * 32768.0).round() as i16).collect();
+    let bottom = |shift: u32| -> Vec<u8> {
+        ints.iter()
+            .flat_map(|&s| (i32::from(s) << shift).to_le_bytes())
+            .collect()
+    };
+    let dir = crate::common::scratch_dir("wav-bottom");
+    for (name, valid, data) in [
+        ("24-in-32 at the bottom", 24, bottom(8)),
+        ("16-in-32 at the bottom", 16, bottom(0)),
+    ] {
+        let bytes = riff(&fmt_chunk(1, rate, 4, 32, Some(valid)), &[], &data, None);
+        let path = dir.join("case.wav");
+        std::fs::write(&path, &bytes).unwrap();
+        let (samples, _) = read_wav_mono(&path);
+        assert_eq!(samples, mono, "{name}");
+        // Through a pipe, block by block: the same samples.
+        let mut piped =
+            earshot::audio::WavSource::from_reader(std::io::Cursor::new(bytes), "pipe").unwrap();
+        let (mut block, mut all) = (Vec::new(), Vec::new());
+        while piped.read_mono(&mut block, 4096).unwrap() > 0 {
+            all.extend_from_slice(&block);
+        }
+        assert_eq!(all, mono, "{name} through a pipe");
+        let o = crate::common::earshot(&["transcribe", "-q", path.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && text.contains("keys to the car"),
+            "{name}: {text}"
+        );
+    }
+    // Samples that use the padding bits whichever way they are read: refused where it shows, with exit 3.
+    let noise: Vec<u8> = ints
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &s)| ((i32::from(s) << 16) | (i as i32 & 0xff)).to_le_bytes())
+        .collect();
+    let path = dir.join("damaged.wav");
+    std::fs::write(
+        &path,
+        riff(&fmt_chunk(1, rate, 4, 32, Some(24)), &[], &noise, None),
+    )
+    .unwrap();
+    let o = crate::common::earshot(&["transcribe", "-q", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("24 valid bits in 32-bit samples") && err.contains("fits neither"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_24_in_32_extensible_file_transcribes_and_replays_like_the_original() {
     let (mono, rate) = read_wav_mono(&speech("q04.wav"));
     let top32: Vec<u8> = mono

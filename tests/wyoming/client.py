@@ -13,6 +13,8 @@ Each prints one JSON object on stdout with what the client saw.
 import argparse
 import asyncio
 import json
+import os
+import select
 import socket
 import sys
 import time
@@ -209,6 +211,48 @@ def _(uri):
 def _(uri):
     sock, reader = raw(uri)
     return first_event(reader)  # the server's idle timeout answers
+
+
+@bad("trickle")
+def _(uri):
+    # A slowloris: one byte of an event a second, never finishing it; the server's event deadline answers.
+    sock, reader = raw(uri)
+    for byte in b'{"type": "describe"' * 3:
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:
+            break
+        ready, _, _ = select.select([sock], [], [], 1.0)
+        if ready:
+            break
+    return first_event(reader)
+
+
+@bad("huge-names")
+def _(uri):
+    # 40,000 transcript_names in one `transcribe` (1 MB of data): refused before any work.
+    names = json.dumps({"transcript_names": ["N%06d" % i for i in range(40000)]}).encode()
+    sock, reader = raw(uri)
+    sock.sendall(json.dumps({"type": "transcribe", "data_length": len(names)}).encode() + b"\n" + names)
+    return first_event(reader)
+
+
+@bad("half-close")
+def _(uri):
+    # Sends an utterance without audio-stop, then shuts its sending side: it must still get the transcript.
+    rate, width, channels, audio = read_wav(os.path.join(os.path.dirname(__file__), "../fixtures/speech/q02.wav"))
+    sock, reader = raw(uri)
+    send(sock, AudioStart(rate=rate, width=width, channels=channels).event())
+    step = rate * width * channels // 10
+    for i in range(0, len(audio), step):
+        send(sock, AudioChunk(rate=rate, width=width, channels=channels, audio=audio[i : i + step]).event())
+    sock.shutdown(socket.SHUT_WR)
+    events, text = [], None
+    while (event := read_event(reader)) is not None:
+        events.append(event.type)
+        if Transcript.is_type(event.type):
+            text = Transcript.from_event(event).text
+    return {"events": events, "text": text}
 
 
 @bad("slow-reader")

@@ -123,9 +123,13 @@ pub struct ServeArgs {
     /// Connections served at once; one more gets an `error` event (code `busy`).
     #[arg(long, default_value_t = 8, value_parser = ranged_usize::<1, 256>)]
     pub max_connections: usize,
-    /// Close a connection that sends nothing for this many seconds.
+    /// Close a connection that sends nothing between events for this many seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout_s: u64,
+    /// A connection must send its first event within this many seconds of connecting, and finish every event within
+    /// this many seconds of its first byte (a client trickling bytes cannot hold a connection).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub event_timeout_s: u64,
     /// Drop a client that does not read what the server writes for this many seconds.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub write_timeout_s: u64,

@@ -2,10 +2,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
-use anyhow::Context;
+use std::sync::atomic::Ordering;
 
 use earshot::audio::Pacing;
 use earshot::bench::{BenchOptions, BenchReport, Corpus};
@@ -13,6 +10,7 @@ use earshot::{ConfigSource, Error};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{source_tree, BenchArgs, Overrides};
+use crate::StopSignal;
 
 /// The bundled corpus, in the source tree.
 const CORPUS: &str = "tests/fixtures/speech/manifest.tsv";
@@ -72,10 +70,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         );
         bar
     });
-    let stop = Arc::new(AtomicBool::new(false));
-    let handler_stop = stop.clone();
-    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
+    let signal = StopSignal::install()?;
+    signal.running();
+    let stop = signal.stop;
     let result = earshot::bench::run(
         model,
         &profile,

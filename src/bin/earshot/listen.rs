@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use earshot::audio::{
     record, spawn_stdin, spawn_wav_replay, CaptureSide, Pacing, PcmFormat, Recorder, SourceReport,
     WavSource,
@@ -22,6 +21,7 @@ use earshot::{
 use crate::args::{ListenArgs, Overrides, RawFormat};
 use crate::same_file;
 use crate::view::View;
+use crate::StopSignal;
 
 /// A running input: a reader thread, or a microphone.
 enum Input {
@@ -40,11 +40,9 @@ struct Opened {
 type Worker = JoinHandle<(earshot::Result<LiveStats>, f64)>;
 
 pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    // First: a signal while the model loads (slow on a busy board) then ends the run cleanly, not by the signal.
-    let stop = Arc::new(AtomicBool::new(false));
-    let handler_stop = stop.clone();
-    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
+    // First: a signal while the profile, term list or model loads (slow on a busy board, or blocked on a FIFO) ends
+    // the process at once, saying so.
+    let signal = StopSignal::install()?;
     let mut profile = args.common.load_profile(Overrides {
         threads: args.threads,
         ring_frames: args.ring_frames,
@@ -56,6 +54,8 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let stream = recognizer.create_stream();
     let (producer, consumer) = frame_ring(profile.capture.ring_frames);
     let ring = producer.stats().clone();
+    signal.running();
+    let stop = signal.stop;
     let Some(opened) = open_input(&args, &profile, &model, producer, stream.epoch(), &stop)? else {
         eprintln!("earshot: stopped before the input opened; nothing was heard");
         return Ok(ExitCode::SUCCESS);

@@ -1,7 +1,8 @@
 //! The earshot command line: parse, dispatch, map errors to exit codes. Exit codes: 0 success (also when standard
 //! output is closed early, as by `| head`); 1 other failure; 2 bad usage; 3 unreadable or unsupported input; 4 model
 //! pack problem; 5 ONNX Runtime library missing or wrong; 6 invalid profile; 7 audio device missing, busy or lost; 8 an
-//! output (transcript, recording, report, plot, standard output) could not be written.
+//! output (transcript, recording, report, plot, standard output) could not be written; 9 a server cannot listen
+//! where it was asked to.
 
 mod args;
 mod bench;
@@ -11,6 +12,10 @@ mod transcribe;
 mod view;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
 
 use clap::Parser;
 use earshot::{Error, Profile};
@@ -37,6 +42,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// Ctrl-C and SIGTERM for a command that runs until stopped. Until [`StopSignal::running`], the command is setting up
+/// (a profile, a term list, a model pack: any of them can be a FIFO or a device file whose open or read never ends),
+/// and a signal ends the process at once, saying so: nothing has been heard or written yet. After it, a signal sets
+/// [`StopSignal::stop`], which the command polls to end cleanly and keep what it has.
+pub struct StopSignal {
+    /// Set by a signal once the command runs.
+    pub stop: Arc<AtomicBool>,
+    running: Arc<AtomicBool>,
+}
+
+impl StopSignal {
+    pub fn install() -> anyhow::Result<StopSignal> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let running = Arc::new(AtomicBool::new(false));
+        let (handler_stop, handler_running) = (stop.clone(), running.clone());
+        ctrlc::set_handler(move || {
+            if handler_running.load(Ordering::SeqCst) {
+                handler_stop.store(true, Ordering::SeqCst);
+            } else {
+                eprintln!("earshot: stopped while setting up; nothing was heard");
+                std::process::exit(0);
+            }
+        })
+        .context("cannot install the Ctrl-C handler")?;
+        Ok(StopSignal { stop, running })
+    }
+
+    /// Setting up is done: from now on a signal asks the command to stop.
+    pub fn running(&self) {
+        self.running.store(true, Ordering::SeqCst);
+    }
+}
+
 /// Standard output closed by the reader (`earshot listen --json | head`): not a failure.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
@@ -60,6 +98,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         Some(Error::Config { .. }) => 6,
         Some(Error::Device(_)) => 7,
         Some(Error::Output { .. }) => 8,
+        Some(Error::Listen { .. }) => 9,
         _ => 1,
     }
 }

@@ -1,15 +1,14 @@
 //! `earshot serve`: the Wyoming speech-to-text server, until Ctrl-C or SIGTERM.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use earshot::wyoming::{serve, Listener, ServeOptions};
 use earshot::Recognizer;
 
 use crate::args::{Overrides, ServeArgs};
+use crate::StopSignal;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut profile = args.common.load_profile(Overrides {
@@ -22,10 +21,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let model = args.common.load_model(&profile)?;
     let recognizer = Recognizer::new(model, profile.recognizer_config())?;
     let listener = Listener::bind(&args.uri)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let handler_stop = stop.clone();
-    ctrlc::set_handler(move || handler_stop.store(true, Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
+    let signal = StopSignal::install()?;
+    signal.running();
+    let stop = signal.stop;
     eprintln!(
         "earshot: serving Wyoming speech-to-text on {} (profile {}, up to {} connection(s); Ctrl-C to stop)",
         listener.uri(),
@@ -35,6 +33,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let options = ServeOptions {
         max_connections: args.max_connections,
         idle_timeout: Duration::from_secs(args.idle_timeout_s),
+        event_timeout: Duration::from_secs(args.event_timeout_s),
         write_timeout: Duration::from_secs(args.write_timeout_s),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_s),
         ..ServeOptions::default()
