@@ -265,7 +265,7 @@ pub(super) struct RunFacts<'a> {
     pub raw: RawMeasurements,
 }
 
-/// The soak report compares the first and last ten minutes.
+/// The soak report compares the first and last ten minutes (the two halves of a run shorter than 20 minutes).
 const SOAK_WINDOW_S: f64 = 600.0;
 
 fn ns_to(unit_ns: f64, values: &[u64]) -> Option<Summary> {
@@ -328,7 +328,7 @@ impl Results {
                 .count(),
             wer,
             soak: (f.options.min_audio_s > 0.0)
-                .then(|| Soak::of(raw, f.audio_s, SOAK_WINDOW_S))
+                .then(|| Soak::of(raw, f.audio_s, SOAK_WINDOW_S.min(f.audio_s / 2.0)))
                 .flatten(),
         }
     }

@@ -21,7 +21,7 @@ pub const MAX_TERM_CHARS: usize = 64;
 pub struct VocabularyConfig {
     /// The terms, in the spelling the output should use (none: no bias).
     pub terms: Vec<String>,
-    /// Log-probability bonus per token of a listed term, 0..=20.
+    /// Log-probability bonus per token of a listed term, 0..=[`MAX_STRENGTH`].
     pub strength: f32,
 }
 
@@ -50,11 +50,19 @@ impl VocabularyConfig {
 /// The default strength (measured on the dev set: tests/fixtures/vocabulary/README.md).
 pub const DEFAULT_STRENGTH: f32 = 5.0;
 
+/// The strongest bias accepted. Above it, a listed term's start bonus outweighs what the model hears: with "Aoife"
+/// listed, q02 ("How far is it from here to the train station?") came out "Aoife Aoife" at 10, 12, 15 and 20, and
+/// was unchanged at 5 and 8 (as were six other fixtures at 8).
+pub const MAX_STRENGTH: f32 = 8.0;
+
 fn check_strength(bonus: f32) -> Result<(), String> {
-    if (0.0..=20.0).contains(&bonus) {
+    if (0.0..=MAX_STRENGTH).contains(&bonus) {
         Ok(())
     } else {
-        Err(format!("bias strength {bonus} is outside 0..=20"))
+        Err(format!(
+            "bias strength {bonus} is outside 0..={MAX_STRENGTH} (stronger bias puts listed terms where they were \
+             not said)"
+        ))
     }
 }
 

@@ -254,6 +254,7 @@ impl Manifest {
     }
 
     fn verify_checksum(&self, pack: &Path, file: &str) -> Result<()> {
+        use std::io::Read;
         let path: PathBuf = pack.join(file);
         let expected = self.checksums.get(file).ok_or_else(|| {
             Error::pack(
@@ -268,9 +269,19 @@ impl Manifest {
             ),
             _ => Error::pack(&path, format!("cannot read it: {e}")),
         })?;
+        let length = regular_file_length(&file, &path)?;
+        if length > MAX_PACK_FILE_BYTES {
+            return Err(Error::pack(
+                &path,
+                format!(
+                    "{length} bytes, more than any pack file holds ({MAX_PACK_FILE_BYTES}): restore it (git checkout \
+                     models/) or re-export the pack"
+                ),
+            ));
+        }
         // Streamed through a small buffer: reading a 30 MB graph into memory just to hash it raised peak RSS.
         let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher)
+        std::io::copy(&mut (&mut file).take(length), &mut hasher)
             .map_err(|e| Error::pack(&path, format!("cannot read it: {e}")))?;
         let found: String = hasher
             .finalize()
@@ -288,4 +299,23 @@ impl Manifest {
         }
         Ok(())
     }
+}
+
+/// The largest file a pack may hold (the largest graph of the packs earshot makes is tens of MB).
+const MAX_PACK_FILE_BYTES: u64 = 2 << 30;
+
+/// The length of an open pack file, or an error when it is not a regular file (a device such as `/dev/zero`, a FIFO,
+/// a folder): such a file could be read for ever.
+pub(crate) fn regular_file_length(file: &std::fs::File, path: &Path) -> Result<u64> {
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::pack(path, format!("cannot read it: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::pack(
+            path,
+            "is not a regular file (a device, a FIFO or a folder): restore it (git checkout models/) or re-export \
+             the pack",
+        ));
+    }
+    Ok(meta.len())
 }

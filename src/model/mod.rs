@@ -90,17 +90,24 @@ struct EndOfWindow {
 impl EndOfWindow {
     /// Read and check the block file against the manifest's sizes.
     fn load(folder: &Path, spec: &EndOfWindowSpec, decoder: &DecoderSpec) -> Result<EndOfWindow> {
+        use std::io::Read;
         let path = folder.join(&spec.file);
-        let bytes =
-            std::fs::read(&path).map_err(|e| Error::pack(&path, format!("cannot read it: {e}")))?;
+        let cannot_read = |e: std::io::Error| Error::pack(&path, format!("cannot read it: {e}"));
+        let mut file = std::fs::File::open(&path).map_err(cannot_read)?;
         let half = decoder.layers * spec.positions * decoder.d_model;
+        // The size is checked before the read: a wrong file is refused without being loaded.
+        let length = manifest::regular_file_length(&file, &path)?;
+        let mut bytes = Vec::new();
+        if length == (2 * half * 4) as u64 {
+            file.read_to_end(&mut bytes).map_err(cannot_read)?;
+        }
         if bytes.len() != 2 * half * 4 {
             return Err(Error::pack(
                 &path,
                 format!(
                     "{} bytes, but [end_of_window] positions = {} with {} layers of width {} needs {}: re-export \
                      the pack (models/export/end_of_window.py)",
-                    bytes.len(),
+                    length,
                     spec.positions,
                     decoder.layers,
                     decoder.d_model,

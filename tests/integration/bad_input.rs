@@ -403,6 +403,13 @@ fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
     );
     let unreadable = pack("vocabulary_is_a_folder", &|m| m, Some("vocabulary.txt"));
     std::fs::create_dir_all(Path::new(&unreadable).join("vocabulary.txt")).unwrap();
+    // Issue 27: a device as a pack file was hashed for ever, and the block was read whole before its size was checked.
+    let endless = pack(
+        "end_of_window_is_dev_zero",
+        &|m| m,
+        Some("end_of_window.bin"),
+    );
+    std::os::unix::fs::symlink("/dev/zero", Path::new(&endless).join("end_of_window.bin")).unwrap();
     let missing_profile = dir.join("no/such/profile.toml");
     let missing_profile = missing_profile.to_str().unwrap();
     let q01 = speech("q01.wav");
@@ -530,6 +537,13 @@ fn bad_profiles_packs_and_runtime_libraries_get_clear_errors_and_exit_codes() {
             None,
             4,
             "vocabulary.txt",
+        ),
+        (
+            "pack: a file that is /dev/zero",
+            vec!["--model", &endless],
+            None,
+            4,
+            "end_of_window.bin: is not a regular file",
         ),
         (
             "profile: a path that does not exist",

@@ -261,6 +261,32 @@ fn output_files_are_replaced_atomically_and_a_failed_write_keeps_the_old_one() {
 }
 
 #[test]
+fn a_full_disk_under_both_the_output_folder_and_standard_error_still_gives_the_transcript() {
+    // Issue 27: with standard error on the same full disk, the message before the fallback to standard output
+    // panicked (exit 101) and the transcript was lost.
+    let dir = crate::common::scratch_dir("out-full-stderr");
+    let wav = speech("q02.wav");
+    let err = dir.join("err.txt");
+    let args: [&std::ffi::OsStr; 8] = [
+        "transcribe".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "-o".as_ref(),
+        dir.as_os_str(),
+        wav.as_os_str(),
+        "--".as_ref(),
+        err.as_os_str(),
+    ];
+    let o = run_in_shell(
+        // 100 bytes: the error message itself does not fit (prlimit, from util-linux, sets the limit in bytes).
+        "trap '' XFSZ; err=\"${@: -1}\"; set -- \"${@:1:$#-2}\"; exec prlimit --fsize=100 \"$@\" 2>\"$err\"",
+        &args,
+    );
+    assert_eq!(o.status.code(), Some(8), "{}", stdout(&o));
+    assert!(stdout(&o).contains("train station"), "{}", stdout(&o));
+}
+
+#[test]
 fn output_names_never_collide_or_replace_an_input() {
     // Issue 11: a/x.wav and b/x.wav both wrote x.txt; two non-UTF-8 names both became \ufffd.txt; a WAV named
     // speech.txt in its own folder was replaced by its transcript.

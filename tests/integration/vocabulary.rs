@@ -230,7 +230,7 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
         .contains("--vocabulary: the vocabulary list holds no terms"));
     let bad = crate::common::earshot(&["transcribe", "--vocabulary-strength", "30", clip]);
     assert_eq!(bad.status.code(), Some(6));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("strength 30 is outside 0..=20"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("strength 30 is outside 0..=8"));
     let bad_profile = dir.join("bad.toml");
     std::fs::write(
         &bad_profile,

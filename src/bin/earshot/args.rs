@@ -105,8 +105,8 @@ pub struct BenchArgs {
     #[arg(long, num_args = 2, value_names = ["A.json", "B.json"], conflicts_with_all = ["corpus", "fast", "json", "plot", "soak"])]
     pub compare: Option<Vec<PathBuf>>,
     /// Soak test: repeat the corpus as fast as possible until this many minutes of audio have streamed, then report
-    /// memory and latency drift between the first and last ten minutes.
-    #[arg(long, value_name = "MINUTES", value_parser = soak_minutes)]
+    /// memory and latency drift between the first and last ten minutes (the two halves of a shorter run).
+    #[arg(long, value_name = "MINUTES", value_parser = soak_minutes, allow_negative_numbers = true)]
     pub soak: Option<f64>,
     #[command(flatten)]
     pub vocabulary: VocabularyArgs,
@@ -186,8 +186,8 @@ pub struct VocabularyArgs {
     /// A file of terms, one per line (`#` starts a comment).
     #[arg(long, value_name = "FILE")]
     pub vocabulary_file: Option<PathBuf>,
-    /// Log-probability bonus per token of a listed term, 0..=20 [default: the profile's vocabulary.strength, 5].
-    #[arg(long, value_name = "BONUS")]
+    /// Log-probability bonus per token of a listed term, 0..=8 [default: the profile's vocabulary.strength, 5].
+    #[arg(long, value_name = "BONUS", allow_negative_numbers = true)]
     pub vocabulary_strength: Option<f32>,
 }
 
@@ -274,15 +274,20 @@ pub fn source_tree() -> PathBuf {
 
 const PACK: &str = "models/whisper-tiny-en-int8";
 
-/// The model pack: `--model`, else `$EARSHOT_MODEL`, else ./models/whisper-tiny-en-int8, else the source tree's.
+/// The model pack: `--model`, else `$EARSHOT_MODEL` (when set and not empty), else ./models/whisper-tiny-en-int8,
+/// else the source tree's.
 pub fn model_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.or_else(|| std::env::var_os("EARSHOT_MODEL").map(PathBuf::from))
-        .or_else(|| {
-            std::path::Path::new(PACK)
-                .is_dir()
-                .then(|| PathBuf::from(PACK))
-        })
-        .unwrap_or_else(|| source_tree().join(PACK))
+    arg.or_else(|| {
+        std::env::var_os("EARSHOT_MODEL")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .or_else(|| {
+        std::path::Path::new(PACK)
+            .is_dir()
+            .then(|| PathBuf::from(PACK))
+    })
+    .unwrap_or_else(|| source_tree().join(PACK))
 }
 
 /// Profile values a command line overrides.

@@ -90,7 +90,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let mut report = result?;
     if stop.load(Ordering::SeqCst) {
-        eprintln!(
+        say!(
             "earshot: interrupted after {:.1} s of audio; the report covers what ran",
             report.run.audio_s
         );
@@ -99,11 +99,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     print!("{}", report.table());
     if let Some(path) = &args.json {
         report.save(path)?;
-        eprintln!("earshot: wrote {}", path.display());
+        say!("earshot: wrote {}", path.display());
     }
     if let Some(path) = &args.plot {
         earshot::bench::draw_plot(&report, path)?;
-        eprintln!("earshot: wrote {}", path.display());
+        say!("earshot: wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

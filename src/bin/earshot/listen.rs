@@ -57,13 +57,14 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     signal.running();
     let stop = signal.stop;
     let Some(opened) = open_input(&args, &profile, &model, producer, stream.epoch(), &stop)? else {
-        eprintln!("earshot: stopped before the input opened; nothing was heard");
+        say!("earshot: stopped before the input opened; nothing was heard");
         return Ok(ExitCode::SUCCESS);
     };
     if !args.common.quiet {
-        eprintln!(
+        say!(
             "earshot: listening to {} (profile {}, Ctrl-C to stop)",
-            opened.name, profile.name
+            opened.name,
+            profile.name
         );
     }
     let (events, worker) = spawn_recognizer(recognizer, stream, consumer)?;
@@ -88,7 +89,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     shown?;
     let stats = live?;
     if !args.common.quiet {
-        eprintln!(
+        say!(
             "earshot: {audio_s:.1} s of audio, {} final(s), {} frame(s) dropped by the ring, {} oldest frame(s) \
              dropped to catch up",
             view.finals, stats.overruns, stats.dropped_oldest
@@ -97,7 +98,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     if let Some((path, dropped, result)) = recorded {
         let samples = result?;
         if !args.common.quiet {
-            eprintln!(
+            say!(
                 "earshot: recorded {samples} samples to {} ({dropped} dropped)",
                 path.display()
             );
@@ -105,7 +106,7 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(report) = source_result? {
         if report.trailing_bytes > 0 {
-            eprintln!(
+            say!(
                 "earshot: warning: standard input ended mid-frame; the last {} byte(s) were ignored",
                 report.trailing_bytes
             );

@@ -4,6 +4,14 @@
 //! output (transcript, recording, report, plot, standard output) could not be written; 9 a server cannot listen
 //! where it was asked to.
 
+/// `eprintln!` that never panics: a message lost to a full or closed standard error must not cost a transcript.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod bench;
 mod listen;
@@ -36,7 +44,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("earshot: error: {err:#}");
+            say!("earshot: error: {err:#}");
             ExitCode::from(exit_code(&err))
         }
     }
@@ -61,7 +69,7 @@ impl StopSignal {
             if handler_running.load(Ordering::SeqCst) {
                 handler_stop.store(true, Ordering::SeqCst);
             } else {
-                eprintln!("earshot: stopped while setting up; nothing was heard");
+                say!("earshot: stopped while setting up; nothing was heard");
                 std::process::exit(0);
             }
         })

@@ -24,7 +24,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let signal = StopSignal::install()?;
     signal.running();
     let stop = signal.stop;
-    eprintln!(
+    say!(
         "earshot: serving Wyoming speech-to-text on {} (profile {}, up to {} connection(s); Ctrl-C to stop)",
         listener.uri(),
         profile.name,
@@ -43,8 +43,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         recognizer,
         options,
         stop,
-        Arc::new(|line: &str| eprintln!("earshot: {line}")),
+        Arc::new(|line: &str| say!("earshot: {line}")),
     )?;
-    eprintln!("earshot: stopped serving");
+    say!("earshot: stopped serving");
     Ok(ExitCode::SUCCESS)
 }

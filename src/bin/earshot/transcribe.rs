@@ -57,20 +57,20 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
             audio_total += t.audio_s;
             let target = outputs.as_ref().map(|o| o[index].as_path());
             if let Err(e) = write_output(t, args.format, target, args.files.len()) {
-                eprintln!("earshot: error: {e:#}");
+                say!("earshot: error: {e:#}");
                 failures.push(e);
                 stdout_lost = target.is_none();
             }
         }
         if let Some(e) = error {
-            eprintln!("earshot: error: {e:#}");
+            say!("earshot: error: {e:#}");
             failures.push(e);
         }
         // Standard output is gone (`transcribe *.wav | head -1`): the files after this one would be transcribed
         // for nothing.
         let left = args.files.len() - index - 1;
         if stdout_lost && left > 0 {
-            eprintln!(
+            say!(
                 "earshot: stopped: standard output cannot be written, so the {left} file(s) after {} were not \
                  transcribed; use -o DIR to write one file each",
                 path.display()
@@ -85,7 +85,7 @@ pub fn run(args: TranscribeArgs) -> anyhow::Result<ExitCode> {
         } else {
             String::new()
         };
-        eprintln!(
+        say!(
             "earshot: {} file(s), {} failed, {:.1} s of audio in {:.2} s{speed}, model load {:.0} ms, peak RSS {:.0} \
              MB, profile {}",
             args.files.len(),
@@ -135,7 +135,7 @@ fn plan_outputs(files: &[PathBuf], dir: &Path, format: Format, quiet: bool) -> V
             .find(|p| !taken.contains(p) && !is_input(p))
             .unwrap_or_else(|| name(1));
         if path != name(1) && !quiet {
-            eprintln!(
+            say!(
                 "earshot: {} -> {} ({} is taken by another input)",
                 file.display(),
                 path.display(),
@@ -189,7 +189,7 @@ fn write_output(
         return to_stdout(t, &body, count > 1 && format == Format::Text);
     };
     write_atomic(path, body.as_bytes()).or_else(|e| {
-        eprintln!(
+        say!(
             "earshot: error: {e}; the transcript of {} follows on standard output",
             t.file.display()
         );

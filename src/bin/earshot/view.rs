@@ -50,7 +50,7 @@ impl View {
                 writeln!(out, "{}", t.text)?;
             }
             TranscriptEvent::AudioLost(lost) => {
-                eprintln!(
+                say!(
                     "earshot: warning: audio from {:.2} s to {:.2} s was lost (the recognizer fell behind; {} frame(s) \
                      lost so far): try a lighter profile or more --threads",
                     lost.start_s, lost.end_s, lost.lost_frames
