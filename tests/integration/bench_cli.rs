@@ -262,9 +262,19 @@ fn soak_repeats_the_corpus_and_reports_memory_and_latency_drift() {
     assert!(
         soak.rss_start_mb > 50.0 && soak.rss_end_mb > 50.0 && soak.rss_max_mb >= soak.rss_end_mb
     );
-    // With 30 s of audio both ten-minute windows hold every final.
-    assert_eq!(soak.first_decode_ms.map(|s| s.count), Some(passes));
-    assert_eq!(soak.last_decode_ms.map(|s| s.count), Some(passes));
+    // A run under 20 minutes compares its halves (issue 27: "the first 600 s" and "the last 600 s" of 30 s were the
+    // same finals): every final is in one half (one exactly at the middle in both).
+    assert!(
+        (soak.window_s - report.run.audio_s / 2.0).abs() < 1e-6,
+        "{}",
+        soak.window_s
+    );
+    let first = soak.first_decode_ms.map_or(0, |s| s.count);
+    let last = soak.last_decode_ms.map_or(0, |s| s.count);
+    assert!(
+        first >= 1 && last >= 1 && (passes..=passes + 1).contains(&(first + last)),
+        "{first} + {last} of {passes}"
+    );
     assert_eq!(report.raw.rss.len(), passes);
 }
 
