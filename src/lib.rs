@@ -53,11 +53,12 @@ mod error;
 pub mod features;
 pub mod model;
 pub mod ring;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod sink;
 mod stream;
 mod text_file;
 mod timings;
-pub mod wyoming;
 
 pub use config::{CaptureConfig, Profile};
 pub use decode::{
@@ -66,9 +67,9 @@ pub use decode::{
 pub use error::{ConfigSource, Error, Result};
 pub use model::{Model, RuntimeOptions};
 pub use stream::{
-    run_recognizer, transcribe_file, AudioLost, Endpoint, EndpointConfig, EndpointRule,
-    FileFailure, FileTranscript, LiveStats, Partial, PartialConfig, PushStream, Recognizer,
-    RecognizerConfig, Stream, Transcript, TranscriptEvent,
+    run_recognizer, transcribe_file, transcribe_wav, AudioLost, Endpoint, EndpointConfig,
+    EndpointRule, FileFailure, FileTranscript, LiveStats, Partial, PartialConfig, PushStream,
+    Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent,
 };
 pub use timings::{StageTimes, TimingRecorder};
 

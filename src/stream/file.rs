@@ -50,21 +50,33 @@ const BLOCK_S: u32 = 1;
 pub fn transcribe_file(
     recognizer: &Recognizer,
     path: &Path,
-    mut progress: impl FnMut(f64, f64),
+    progress: impl FnMut(f64, f64),
 ) -> std::result::Result<FileTranscript, FileFailure> {
-    let mut wav = WavSource::open(path)?;
+    transcribe_wav(recognizer, WavSource::open(path)?, progress, |_| {})
+}
+
+/// Transcribe an open WAV source (a file, or bytes in memory with [`WavSource::from_reader`]), handing each final to
+/// `on_final` as soon as it is decoded; otherwise as [`transcribe_file`].
+pub fn transcribe_wav(
+    recognizer: &Recognizer,
+    mut wav: WavSource,
+    mut progress: impl FnMut(f64, f64),
+    mut on_final: impl FnMut(&Transcript),
+) -> std::result::Result<FileTranscript, FileFailure> {
+    let path = wav.path().to_path_buf();
     let rate = wav.sample_rate();
     let total_s = wav.duration_frames().unwrap_or(0) as f64 / f64::from(rate);
     let block_frames = (rate * BLOCK_S) as usize;
     let mut stream = PushStream::new(recognizer, rate, 1)?;
     let mut out = FileTranscript {
-        file: path.to_path_buf(),
+        file: path.clone(),
         audio_s: 0.0,
         text: String::new(),
         segments: Vec::new(),
     };
-    let keep = |event: TranscriptEvent, segments: &mut Vec<Transcript>| {
+    let mut keep = |event: TranscriptEvent, segments: &mut Vec<Transcript>| {
         if let TranscriptEvent::Final(t) = event {
+            on_final(&t);
             segments.push(t);
         }
     };
@@ -89,7 +101,7 @@ pub fn transcribe_file(
     out.audio_s = stream.audio_seconds();
     if failure.is_none() && out.audio_s == 0.0 {
         failure = Some(Error::Audio {
-            path: path.to_path_buf(),
+            path,
             reason: "the file holds no audio (0 samples): nothing to transcribe".into(),
         });
     }

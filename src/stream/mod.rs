@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment};
 pub use events::{AudioLost, Endpoint, Partial, Transcript, TranscriptEvent};
-pub use file::{transcribe_file, FileFailure, FileTranscript};
+pub use file::{transcribe_file, transcribe_wav, FileFailure, FileTranscript};
 pub use live::{run_recognizer, LiveStats};
 pub use push::PushStream;
 
@@ -195,6 +195,18 @@ impl Recognizer {
     pub fn with_vocabulary(mut self, bias: Option<Arc<Bias>>) -> Recognizer {
         self.bias = bias;
         self
+    }
+
+    /// This recognizer with another configuration: the same model, vocabulary and bias (a server's session with
+    /// its own endpoint rule, or without partial results). The error names the field out of range.
+    pub fn with_config(&self, config: RecognizerConfig) -> Result<Recognizer> {
+        config.validate(&ConfigSource::BuiltIn)?;
+        Ok(Recognizer {
+            model: self.model.clone(),
+            vocabulary: self.vocabulary.clone(),
+            config,
+            bias: self.bias.clone(),
+        })
     }
 
     /// The vocabulary bias every new stream starts with (the configuration's list, or [`Recognizer::with_vocabulary`]).

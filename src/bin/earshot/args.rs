@@ -116,13 +116,24 @@ pub struct BenchArgs {
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Where to listen: tcp://HOST:PORT or unix://PATH. The default is loopback only; tcp://0.0.0.0:PORT exposes the
-    /// server to the network, and the Wyoming protocol has no authentication: anyone who can reach the port can use it.
-    #[arg(long, default_value = "tcp://127.0.0.1:10300")]
-    pub uri: String,
-    /// Connections served at once; one more gets an `error` event (code `busy`).
+    /// Wyoming: where to listen, tcp://HOST:PORT or unix://PATH [default: tcp://127.0.0.1:10300 when --http is not
+    /// given]. tcp://0.0.0.0:PORT exposes the server to the network, and the Wyoming protocol has no authentication:
+    /// anyone who can reach the port can use it.
+    #[arg(long)]
+    pub uri: Option<String>,
+    /// OpenAI API (HTTP and the Realtime WebSocket): where to listen, HOST:PORT (e.g. 127.0.0.1:8000; port 0 picks a
+    /// free one). Beside Wyoming when --uri is given too.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub http: Option<String>,
+    /// Require `Authorization: Bearer KEY` on every HTTP route but /health.
+    #[arg(long, env = "EARSHOT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Sessions served at once over all protocols; one more gets `busy` (Wyoming's `error` event, HTTP 503).
     #[arg(long, default_value_t = 8, value_parser = ranged_usize::<1, 256>)]
     pub max_connections: usize,
+    /// An HTTP request body (the uploaded file) must arrive within this many seconds (then HTTP 408).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_s: u64,
     /// Close a connection that sends nothing between events for this many seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout_s: u64,

@@ -1,18 +1,14 @@
-//! The Wyoming protocol (Home Assistant's voice pipeline), as the `wyoming` Python package 1.10 reads and writes it,
-//! and a speech-to-text server on it ([`serve`]).
+//! The Wyoming protocol's framing (Home Assistant's voice pipeline), as the `wyoming` Python package 1.10 reads and
+//! writes it.
 //!
 //! An event on the wire: a JSON header line `{"type", "version", "data_length"?, "payload_length"?, "data"?}` and
 //! `\n`, then `data_length` bytes of UTF-8 JSON (an object merged over any inline `data`), then `payload_length` bytes
 //! of payload (audio). Reading is bounded: a header line, a data block and a payload each have a size limit, so a
 //! bad client cannot make the server allocate without bound.
 
-mod server;
-
 use std::io::{BufRead, Read, Write};
 
 use serde_json::{Map, Value};
-
-pub use server::{serve, Listener, ServeOptions};
 
 /// The protocol version written in every header (the `wyoming` package version this follows).
 pub const PROTOCOL_VERSION: &str = "1.10.2";

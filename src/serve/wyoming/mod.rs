@@ -1,10 +1,13 @@
-//! `earshot serve`: a Wyoming speech-to-text server. One shared [`Recognizer`]; one thread and one [`PushStream`]
-//! per connection, fed as the audio arrives, so the transcript is ready soon after `audio-stop`. Reading the socket
-//! is the backpressure: a client streaming faster than real time waits in TCP flow control, and nothing is dropped.
+//! The Wyoming adapter (Home Assistant's voice pipeline): one thread per connection, and one [`Session`] per
+//! utterance, fed as the audio arrives, so the transcript is ready soon after `audio-stop`. Reading the socket is
+//! the backpressure: a client streaming faster than real time waits in TCP flow control, and nothing is dropped.
+//! Sessions, limits and shutdown are the [`Core`]'s; this file maps Wyoming's events onto them.
 //!
 //! A bad client gets an `error` event where the connection still allows it, one log line, and its connection closed;
 //! nothing it sends can make the server allocate without bound (see [`Limits`]) or panic, and other connections go
 //! on.
+
+mod protocol;
 
 use std::cell::Cell;
 use std::io::{BufReader, Read, Write};
@@ -12,50 +15,19 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{read_event, write_event, Event, Limits, ProtocolError};
-use crate::audio::{PcmDecoder, PcmFormat, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
+pub use protocol::{read_event, write_event, Event, Limits, ProtocolError, PROTOCOL_VERSION};
+
+use super::{request_bias, AudioFormat, Core, Protocol, ServeOptions, Session};
 use crate::decode::Bias;
 use crate::error::{Error, Result};
-use crate::stream::{PushStream, Recognizer, TranscriptEvent};
-
-/// How the server runs.
-#[derive(Debug, Clone)]
-pub struct ServeOptions {
-    /// Connections served at once; one more gets an `error` event (code `busy`) and is closed.
-    pub max_connections: usize,
-    /// A connection that sends nothing between events for this long is closed (code `timeout`).
-    pub idle_timeout: Duration,
-    /// A connection must send its first event within this long of connecting, and every event within this long of
-    /// its first byte (code `timeout`): a client that trickles bytes cannot hold a connection slot.
-    pub event_timeout: Duration,
-    /// A client that does not read what the server writes for this long is dropped.
-    pub write_timeout: Duration,
-    /// After a stop request, how long an utterance in flight may take to finish (its client sends the rest and
-    /// `audio-stop`, and gets its transcript); past it, the utterance is refused (code `shutting-down`).
-    pub shutdown_grace: Duration,
-    /// Size limits for what clients send.
-    pub limits: Limits,
-}
-
-impl Default for ServeOptions {
-    fn default() -> Self {
-        ServeOptions {
-            max_connections: 8,
-            idle_timeout: Duration::from_secs(60),
-            event_timeout: Duration::from_secs(10),
-            write_timeout: Duration::from_secs(10),
-            shutdown_grace: Duration::from_secs(10),
-            limits: Limits::default(),
-        }
-    }
-}
+use crate::stream::TranscriptEvent;
 
 /// A bound listening socket: `tcp://HOST:PORT` or `unix://PATH`.
 #[derive(Debug)]
@@ -160,24 +132,17 @@ const LINGER: Duration = Duration::from_millis(500);
 /// connection is closed without the `busy` event.
 const MAX_REFUSING: usize = 32;
 
-/// The server's stop request as one connection sees it: an idle connection ends at once; an utterance in flight
-/// may finish within the grace period (nothing already heard is lost), and is refused after it.
+/// The stop request as one connection sees it: an idle connection ends at once; an utterance in flight may finish
+/// within the grace period (nothing already heard is lost), and is refused after it.
 struct Stopping<'a> {
-    stop: &'a AtomicBool,
-    grace: Duration,
-    seen: Cell<Option<Instant>>,
+    core: &'a Core,
     /// An utterance is in flight.
     busy: Cell<bool>,
 }
 
 impl Stopping<'_> {
     fn must_end(&self) -> bool {
-        if !self.stop.load(Ordering::SeqCst) {
-            return false;
-        }
-        let seen = self.seen.get().unwrap_or_else(Instant::now);
-        self.seen.set(Some(seen));
-        !self.busy.get() || seen.elapsed() >= self.grace
+        self.core.must_end(self.busy.get())
     }
 }
 
@@ -327,25 +292,19 @@ impl Write for Connection {
     }
 }
 
-/// Serve `listener` until `stop` is set, then stop accepting, close idle connections, let utterances in flight finish
-/// within [`ServeOptions::shutdown_grace`] (refusing them after it: an `error` event with code `shutting-down`), and
-/// return. `log` gets one line per connection (and per refused one).
-pub fn serve(
-    listener: Listener,
-    recognizer: Recognizer,
-    options: ServeOptions,
-    stop: Arc<AtomicBool>,
-    log: Arc<dyn Fn(&str) + Send + Sync>,
-) -> Result<()> {
+/// Serve `listener` until the core's stop request, then stop accepting, close idle connections, let utterances in
+/// flight finish within [`ServeOptions::shutdown_grace`] (refusing them after it: an `error` event with code
+/// `shutting-down`), and return. The core's log gets one line per connection (and per refused one).
+pub fn serve(listener: Listener, core: Arc<Core>) -> Result<()> {
     let uri = listener.uri();
-    listener
-        .set_nonblocking()
-        .map_err(|e| Error::Device(format!("cannot listen on {uri}: {e}")))?;
-    let info = Arc::new(info_event(&recognizer));
-    let active = Arc::new(AtomicUsize::new(0));
+    listener.set_nonblocking().map_err(|e| Error::Listen {
+        uri: uri.clone(),
+        reason: e.to_string(),
+    })?;
+    let info = Arc::new(info_event(&core));
     let refusing = Arc::new(AtomicUsize::new(0));
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
+    while !core.stopping() {
         let (connection, peer) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -354,43 +313,32 @@ pub fn serve(
                 continue;
             }
             Err(e) => {
-                log(&format!("accept failed: {e}"));
+                core.log(&format!("accept failed: {e}"));
                 std::thread::sleep(Duration::from_millis(50));
                 continue;
             }
         };
-        if connection.configure(&options).is_err() {
+        if connection.configure(core.options()).is_err() {
             continue;
         }
-        if active.load(Ordering::SeqCst) >= options.max_connections {
-            let text = format!(
-                "the server is busy: it serves {} connection(s) at once (--max-connections)",
-                options.max_connections
-            );
-            log(&format!("{peer}: refused: {text}"));
-            refuse_busy(connection, text, &refusing);
-            continue;
-        }
-        active.fetch_add(1, Ordering::SeqCst);
+        let slot = match core.admit(Protocol::Wyoming) {
+            Ok(slot) => slot,
+            Err(text) => {
+                core.log(&format!("{peer}: refused: {text}"));
+                refuse_busy(connection, text, &refusing);
+                continue;
+            }
+        };
         let job = {
-            let (recognizer, options, stop, log, info, active) = (
-                recognizer.clone(),
-                options.clone(),
-                stop.clone(),
-                log.clone(),
-                info.clone(),
-                active.clone(),
-            );
+            let (core, info) = (core.clone(), info.clone());
             move || {
                 let stopping = Stopping {
-                    stop: &stop,
-                    grace: options.shutdown_grace,
-                    seen: Cell::new(None),
+                    core: &core,
                     busy: Cell::new(false),
                 };
-                let summary = Client::new(&recognizer, &options, &stopping, &info).run(connection);
-                log(&format!("{peer}: {summary}"));
-                active.fetch_sub(1, Ordering::SeqCst);
+                let summary = Client::new(&core, &stopping, &info).run(connection);
+                core.log(&format!("{peer}: {summary}"));
+                drop(slot);
             }
         };
         let spawned = std::thread::Builder::new()
@@ -398,10 +346,7 @@ pub fn serve(
             .spawn(job);
         match spawned {
             Ok(worker) => workers.push(worker),
-            Err(e) => {
-                active.fetch_sub(1, Ordering::SeqCst);
-                log(&format!("cannot start a connection thread: {e}"));
-            }
+            Err(e) => core.log(&format!("cannot start a connection thread: {e}")),
         }
     }
     // Shutting down: no more connections are taken (closing the listener refuses them rather than leaving them
@@ -439,8 +384,8 @@ fn refuse_busy(mut connection: Connection, text: String, refusing: &Arc<AtomicUs
 }
 
 /// The `info` answer to `describe`.
-fn info_event(recognizer: &Recognizer) -> Event {
-    let manifest = recognizer.model().manifest();
+fn info_event(core: &Core) -> Event {
+    let manifest = core.recognizer().model().manifest();
     let version = env!("CARGO_PKG_VERSION");
     Event::new(
         "info",
@@ -471,60 +416,29 @@ fn error_event(code: &str, text: &str) -> Event {
     Event::new("error", json!({"text": text, "code": code}))
 }
 
-/// The audio format of an utterance (`audio-start`), and what its chunks must match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AudioFormat {
-    rate: u32,
-    width: usize,
-    channels: usize,
-}
-
-impl AudioFormat {
-    /// The format in `data`, or what is wrong with it; `fallback` fills fields a chunk leaves out.
-    fn parse(
-        data: &serde_json::Map<String, Value>,
-        fallback: Option<AudioFormat>,
-    ) -> std::result::Result<AudioFormat, String> {
-        let field = |name: &str, fallback: Option<u64>| -> std::result::Result<u64, String> {
-            match data.get(name) {
-                Some(v) => v
-                    .as_u64()
-                    .ok_or_else(|| format!("\"{name}\" {v} is not a whole number")),
-                None => fallback.ok_or_else(|| format!("\"{name}\" is missing")),
-            }
-        };
-        let rate = field("rate", fallback.map(|f| u64::from(f.rate)))?;
-        let width = field("width", fallback.map(|f| f.width as u64))?;
-        let channels = field("channels", fallback.map(|f| f.channels as u64))?;
-        if !(u64::from(MIN_RATE_HZ)..=u64::from(MAX_RATE_HZ)).contains(&rate) {
-            return Err(format!(
-                "rate {rate} Hz is outside {MIN_RATE_HZ}..={MAX_RATE_HZ}"
-            ));
+/// The audio format in an `audio-start` or `audio-chunk`'s data, or what is wrong with it; `fallback` fills the
+/// fields a chunk leaves out.
+fn audio_format(
+    data: &serde_json::Map<String, Value>,
+    fallback: Option<AudioFormat>,
+) -> std::result::Result<AudioFormat, String> {
+    let field = |name: &str, fallback: Option<u64>| -> std::result::Result<u64, String> {
+        match data.get(name) {
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| format!("\"{name}\" {v} is not a whole number")),
+            None => fallback.ok_or_else(|| format!("\"{name}\" is missing")),
         }
-        if width != 2 && width != 4 {
-            return Err(format!(
-                "width {width} is not supported (2: 16-bit, 4: 32-bit samples)"
-            ));
-        }
-        if !(1..=u64::from(MAX_CHANNELS)).contains(&channels) {
-            return Err(format!(
-                "{channels} channels: 1 to {MAX_CHANNELS} are supported"
-            ));
-        }
-        Ok(AudioFormat {
-            rate: rate as u32,
-            width: width as usize,
-            channels: channels as usize,
-        })
-    }
+    };
+    let rate = field("rate", fallback.map(|f| u64::from(f.rate)))?;
+    let width = field("width", fallback.map(|f| f.width as u64))?;
+    let channels = field("channels", fallback.map(|f| f.channels as u64))?;
+    AudioFormat::new(rate, width, channels)
 }
 
 /// One utterance in flight (`audio-start` seen, `audio-stop` not yet).
 struct Utterance {
-    format: AudioFormat,
-    decoder: PcmDecoder,
-    stream: PushStream,
-    samples: Vec<f32>,
+    session: Session,
     /// The committed text sent so far as `transcript-chunk`s (finals only: a chunk can never be taken back).
     text: String,
     started: bool,
@@ -532,7 +446,7 @@ struct Utterance {
 
 /// What one connection asked for and did.
 struct Client<'a> {
-    recognizer: &'a Recognizer,
+    core: &'a Core,
     options: &'a ServeOptions,
     stopping: &'a Stopping<'a>,
     info: &'a Event,
@@ -558,15 +472,10 @@ enum End {
 }
 
 impl<'a> Client<'a> {
-    fn new(
-        recognizer: &'a Recognizer,
-        options: &'a ServeOptions,
-        stopping: &'a Stopping<'a>,
-        info: &'a Event,
-    ) -> Client<'a> {
+    fn new(core: &'a Core, stopping: &'a Stopping<'a>, info: &'a Event) -> Client<'a> {
         Client {
-            recognizer,
-            options,
+            core,
+            options: core.options(),
             stopping,
             info,
             language: None,
@@ -649,6 +558,7 @@ impl<'a> Client<'a> {
                 )
             }
             End::Refused(code, text) => {
+                self.core.metrics().refused(Protocol::Wyoming, code);
                 let sent = write_event(&mut writer, &error_event(code, &text));
                 linger(&mut reader.get_mut().connection);
                 let note = if sent.is_err() {
@@ -683,7 +593,7 @@ impl<'a> Client<'a> {
                 "shutting-down",
                 format!(
                     "{SHUTTING_DOWN}; the utterance was not finished within {} s and was not transcribed",
-                    self.stopping.grace.as_secs()
+                    self.options.shutdown_grace.as_secs()
                 ),
             ),
         }
@@ -733,21 +643,8 @@ impl<'a> Client<'a> {
                     .collect();
                 // They come on top of the server's own list (`[vocabulary]`, `--vocabulary`), at its strength; the
                 // limits apply to what the client sent.
-                self.bias = if terms.iter().all(|t| t.trim().is_empty()) {
-                    None
-                } else {
-                    let vocabulary = self.recognizer.vocabulary();
-                    let bias = match self.recognizer.bias() {
-                        Some(own) => own.extended(&terms, vocabulary),
-                        None => Bias::new(
-                            &terms,
-                            self.recognizer.config().vocabulary.strength,
-                            vocabulary,
-                        ),
-                    }
+                self.bias = request_bias(self.core.recognizer(), &terms)
                     .map_err(|e| End::Refused("bad-vocabulary", e))?;
-                    Some(Arc::new(bias))
-                };
                 Ok(())
             }
             "audio-start" => {
@@ -757,23 +654,13 @@ impl<'a> Client<'a> {
                         "audio-start inside an utterance (send audio-stop first)".into(),
                     ));
                 }
-                let format = AudioFormat::parse(&event.data, None)
+                let format = audio_format(&event.data, None)
+                    .map_err(|e| End::Refused("unsupported-audio", e))?;
+                // The request's names, else the server's own list, if any.
+                let session = Session::new(self.core.recognizer(), format, self.bias.clone())
                     .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
-                let encoding = if format.width == 2 {
-                    PcmFormat::S16le
-                } else {
-                    PcmFormat::S32le
-                };
-                let mut stream = PushStream::new(self.recognizer, format.rate, format.channels)
-                    .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
-                if self.bias.is_some() {
-                    stream.set_vocabulary(self.bias.clone()); // else the server's own list, if any
-                }
                 self.utterance = Some(Utterance {
-                    format,
-                    decoder: PcmDecoder::new(encoding, format.channels),
-                    stream,
-                    samples: Vec::new(),
+                    session,
                     text: String::new(),
                     started: false,
                 });
@@ -786,28 +673,24 @@ impl<'a> Client<'a> {
                         "audio-chunk before audio-start".into(),
                     ));
                 };
-                let format = AudioFormat::parse(&event.data, Some(utterance.format))
-                    .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
-                if format != utterance.format {
+                let expected = utterance.session.format();
+                let format = audio_format(&event.data, Some(expected))
+                    .map_err(|e| End::Refused("unsupported-audio", e))?;
+                if format != expected {
                     return Err(End::Refused("format-changed", format!("audio-chunk is {} Hz, {} bytes, {} channel(s) but audio-start said {} Hz, {} \
                          bytes, {} channel(s)",
                         format.rate,
                         format.width,
                         format.channels,
-                        utterance.format.rate,
-                        utterance.format.width,
-                        utterance.format.channels
+                        expected.rate,
+                        expected.width,
+                        expected.channels
                     )));
                 }
-                let samples = &mut utterance.samples;
-                samples.clear();
-                utterance
-                    .decoder
-                    .push(&event.payload, |s| samples.extend_from_slice(s));
                 let mut finals = Vec::new();
                 utterance
-                    .stream
-                    .push(&utterance.samples, |e| finals.extend(final_text(e)))
+                    .session
+                    .push_pcm(&event.payload, |e| finals.extend(final_text(e)))
                     .map_err(|e| End::Failed(format!("recognizer: {e}")))?;
                 self.send_chunks(finals, writer)
             }
@@ -821,10 +704,12 @@ impl<'a> Client<'a> {
                 };
                 let mut finals = Vec::new();
                 utterance
-                    .stream
+                    .session
                     .finish(|e| finals.extend(final_text(e)))
                     .map_err(|e| End::Failed(format!("recognizer: {e}")))?;
-                self.audio_s += utterance.stream.audio_seconds();
+                let audio_s = utterance.session.audio_seconds();
+                self.audio_s += audio_s;
+                self.core.metrics().audio(Protocol::Wyoming, audio_s);
                 self.utterance = Some(utterance);
                 self.send_chunks(finals, writer)?;
                 let Some(utterance) = self.utterance.take() else {
@@ -841,6 +726,9 @@ impl<'a> Client<'a> {
                     )?;
                 }
                 send(writer, &Event::new("transcript", data))?;
+                self.core
+                    .metrics()
+                    .latency(Protocol::Wyoming, stopped.elapsed());
                 self.latencies_ms
                     .push(stopped.elapsed().as_secs_f64() * 1000.0);
                 send(writer, &Event::new("transcript-stop", json!({})))?;
