@@ -159,6 +159,11 @@ impl Core {
                     .is_some_and(|seen| seen.elapsed() >= self.options.shutdown_grace))
     }
 
+    /// Sessions open now, over all protocols.
+    pub fn sessions_open(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+
     /// Take a session slot for `protocol`, or the `busy` message when every slot is taken. The slot is given back
     /// when dropped.
     pub fn admit(self: &Arc<Self>, protocol: Protocol) -> std::result::Result<Slot, String> {

@@ -121,8 +121,16 @@ pub fn serve(listener: std::net::TcpListener, core: Arc<Core>) -> Result<()> {
                     .await;
             }
         };
+        // Upgraded WebSockets are not the HTTP server's to wait for: sessions are, until none is left.
+        let drained = async {
+            let served = server.await;
+            while core.sessions_open() > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            served
+        };
         tokio::select! {
-            served = server => served.map_err(|e| listen_error(e.to_string())),
+            served = drained => served.map_err(|e| listen_error(e.to_string())),
             () = deadline => {
                 core.log("http: requests still in flight after the grace period were cut off");
                 Ok(())

@@ -13,6 +13,7 @@
 //! session's own, fed through a bounded channel: a client appending faster than real time waits in TCP flow control.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,9 @@ use super::openai::ApiError;
 use super::{request_bias, AudioFormat, Core, Protocol, Session, Slot};
 use crate::decode::Bias;
 use crate::stream::{Recognizer, TranscriptEvent};
+
+/// Sessions started by this process (their ids).
+static SESSIONS: AtomicU64 = AtomicU64::new(0);
 
 /// Largest WebSocket message (an `append` of 1 MiB of base64 is 16 s of 24 kHz audio).
 const MAX_MESSAGE_BYTES: usize = 1 << 20;
@@ -132,7 +136,7 @@ async fn run(core: Arc<Core>, slot: Slot, mut socket: WebSocket) {
         beta: false,
     };
     let mut ids = Ids(0);
-    let session_id = ids.next("sess");
+    let session_id = format!("sess_{:012}", SESSIONS.fetch_add(1, Ordering::Relaxed) + 1);
     let (to_worker, from_reader) = mpsc::channel::<Input>(32);
     let (to_writer, mut from_worker) = mpsc::channel::<Value>(256);
     let worker = {
@@ -143,7 +147,8 @@ async fn run(core: Arc<Core>, slot: Slot, mut socket: WebSocket) {
                          "session": settings.session_json(&session_id)});
     let mut end = send(&mut socket, &mut ids, created).await.err();
     let mut last_message = Instant::now();
-    let mut busy = false; // audio appended since the last turn ended
+    // A turn is in flight: speech started and not completed (server VAD), or audio appended since the last commit.
+    let mut busy = false;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     while end.is_none() {
         tokio::select! {
@@ -180,8 +185,10 @@ async fn run(core: Arc<Core>, slot: Slot, mut socket: WebSocket) {
             }
             event = from_worker.recv() => match event {
                 Some(event) => {
-                    if event["type"] == "conversation.item.input_audio_transcription.completed" {
-                        busy = false;
+                    match event["type"].as_str() {
+                        Some("input_audio_buffer.speech_started") => busy = true,
+                        Some("conversation.item.input_audio_transcription.completed") => busy = false,
+                        _ => {}
                     }
                     end = send(&mut socket, &mut ids, event).await.err();
                 }
@@ -257,7 +264,9 @@ fn handle(
                         &format!("`audio` is not valid base64: {e}"),
                     )
                 })?;
-            *busy = true;
+            if settings.silence_ms.is_none() {
+                *busy = true;
+            }
             Ok(Some(Input::Audio(bytes)))
         }
         "input_audio_buffer.commit" => Ok(Some(Input::Commit)),
@@ -392,6 +401,7 @@ fn decode(
             break; // the writer is gone
         }
     }
+    turns.end_session();
     turns.stats
 }
 

@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod listen_cli;
 mod live;
 mod model_parity;
+mod openai;
 mod serve;
 mod vocabulary;
 mod wav_formats;

@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::common::{root, speech};
 
-/// The venv's Python with the pinned `wyoming` package.
-fn python() -> PathBuf {
+/// The venv's Python with the pinned `wyoming`, `openai` and `websockets` packages.
+pub fn python() -> PathBuf {
     let venv = std::env::var_os("EARSHOT_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -32,10 +32,12 @@ fn python() -> PathBuf {
     python
 }
 
-/// A running `earshot serve`, its URI and its log lines; killed when dropped.
-struct Server {
-    child: Child,
-    uri: String,
+/// A running `earshot serve`, its Wyoming URI, its HTTP base URL and its log lines; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub uri: String,
+    /// `http://HOST:PORT` (the OpenAI base URL is this plus `/v1`), when it serves HTTP.
+    pub http: String,
     log: Arc<Mutex<Vec<String>>>,
 }
 
@@ -45,20 +47,35 @@ impl Server {
     }
 
     fn start_at(uri: &str, extra: &[&str]) -> Server {
+        let mut args = vec!["--uri", uri];
+        args.extend_from_slice(extra);
+        Server::spawn(&args)
+    }
+
+    /// `earshot serve ARGS`, once it says where it listens.
+    pub fn spawn(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_earshot"))
-            .args(["serve", "--uri", uri])
-            .args(extra)
+            .arg("serve")
+            .args(args)
             .current_dir(root())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
-        let uri = first
-            .split_whitespace()
-            .find(|w| w.starts_with("tcp://") || w.starts_with("unix://"))
-            .unwrap_or_else(|| panic!("no URI in {first:?}"))
-            .to_string();
+        let word = |prefixes: &[&str]| {
+            first
+                .split_whitespace()
+                .find(|w| prefixes.iter().any(|p| w.starts_with(p)))
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        let (uri, http) = (word(&["tcp://", "unix://"]), word(&["http://"]));
+        assert!(
+            !uri.is_empty() || !http.is_empty(),
+            "no address in {first:?}"
+        );
+        let http = http.trim_end_matches("/v1").to_string();
         let log = Arc::new(Mutex::new(vec![first]));
         let sink = log.clone();
         std::thread::spawn(move || {
@@ -66,7 +83,12 @@ impl Server {
                 sink.lock().unwrap().push(line);
             }
         });
-        Server { child, uri, log }
+        Server {
+            child,
+            uri,
+            http,
+            log,
+        }
     }
 
     /// Run the test client; its JSON output.
@@ -86,11 +108,11 @@ impl Server {
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
 
-    fn alive(&mut self) -> bool {
+    pub fn alive(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
 }
@@ -115,7 +137,7 @@ fn stream_in_background(uri: &str, wav: &str) -> std::thread::JoinHandle<Value> 
     })
 }
 
-fn transcribe_text(wav: &str) -> String {
+pub fn transcribe_text(wav: &str) -> String {
     let o = crate::common::earshot(&["transcribe", "-q", speech(wav).to_str().unwrap()]);
     assert!(o.status.success());
     String::from_utf8_lossy(&o.stdout).trim().to_string()
@@ -460,7 +482,7 @@ fn transcript_names_bias_the_utterance_they_come_with() {
 }
 
 /// Send SIGTERM to the server; the seconds it took to exit (it must exit with 0 within `limit_s`).
-fn terminate(server: &mut Server, limit_s: f64) -> f64 {
+pub fn terminate(server: &mut Server, limit_s: f64) -> f64 {
     assert!(Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
