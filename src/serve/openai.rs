@@ -384,8 +384,7 @@ async fn transcribe_request(
         Some(bias) => core.recognizer().clone().with_vocabulary(Some(bias)),
         None => core.recognizer().clone(),
     };
-    let model = form.model.unwrap_or_default();
-    if form.stream {
+    let mut response = if form.stream {
         if !matches!(format, Reply::Json | Reply::Text) {
             return Err(ApiError::bad(
                 "invalid_response_format",
@@ -393,8 +392,26 @@ async fn transcribe_request(
                 "stream=true gives server-sent events of text: use response_format json or text",
             ));
         }
-        return Ok(stream_reply(core.clone(), slot, recognizer, wav, uploaded));
+        stream_reply(core.clone(), slot, recognizer, wav, uploaded)
+    } else {
+        let transcript = transcribe_blocking(core, slot, recognizer, wav, uploaded).await?;
+        format.render(&transcript)
+    };
+    // The model name is accepted whatever it is, and echoed.
+    if let Some(model) = form.model.and_then(|m| HeaderValue::from_str(&m).ok()) {
+        response.headers_mut().insert("openai-model", model);
     }
+    Ok(response)
+}
+
+/// Decode a whole upload on a blocking thread.
+async fn transcribe_blocking(
+    core: &Arc<Core>,
+    slot: super::Slot,
+    recognizer: crate::stream::Recognizer,
+    wav: WavSource,
+    uploaded: Instant,
+) -> std::result::Result<FileTranscript, ApiError> {
     let core_for_work = core.clone();
     let transcript = tokio::task::spawn_blocking(move || {
         let result = transcribe_wav(&recognizer, wav, |_, _| {}, |_| {});
@@ -410,12 +427,7 @@ async fn transcribe_request(
         )
     })?;
     let (core, result) = transcript;
-    let transcript = finished(&core, result, uploaded)?;
-    let mut response = format.render(&transcript);
-    if let Ok(model) = HeaderValue::from_str(&model) {
-        response.headers_mut().insert("openai-model", model);
-    }
-    Ok(response)
+    finished(&core, result, uploaded)
 }
 
 /// A finished transcription: counted in the metrics and logged, or the error for the client.
