@@ -345,6 +345,18 @@ fn realtime_client_commits_and_the_beta_spelling() {
 }
 
 #[test]
+fn the_openai_packages_own_realtime_client_transcribes_a_turn() {
+    let server = start(&[]);
+    let out = client(&server, &["realtime-sdk", &wav("q02.wav")]);
+    assert_eq!(
+        out["completed"],
+        serde_json::json!([transcribe_text("q02.wav")]),
+        "{out}"
+    );
+    assert_eq!(out["types"][0], "session.created", "{out}");
+}
+
+#[test]
 fn realtime_bad_clients_get_error_events_and_the_socket_stays_up() {
     let mut server = start(&[]);
     let garbage = client(&server, &["bad", "realtime-garbage"]);

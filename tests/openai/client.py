@@ -5,6 +5,7 @@ package for the Realtime transcription protocol (tests/openai/requirements.txt).
     client.py URL models [--key K]
     client.py URL realtime WAV [WAV ...] [--rate R] [--manual] [--beta] [--silence-ms MS] [--key K]
                                    one turn per WAV on one socket, streamed in real time, 2.5 s of silence after each
+    client.py URL realtime-sdk WAV                                 one turn through openai's own Realtime client
     client.py URL bad CASE                                         a misbehaving client (see BAD below)
 
 URL: http://HOST:PORT (the OpenAI base URL is URL/v1). Each prints one JSON object on stdout with what it saw.
@@ -138,6 +139,22 @@ async def realtime(url, wavs, rate, manual, beta, silence_ms, key):
         turn["completed_after_speech_end_ms"] = (done["_at"] - turn["speech_end"]) * 1000
     return {"created": first["type"], "events": events, "turns": turns,
             "completed": [c["transcript"] for c in completed]}
+
+
+def realtime_sdk(url, wav):
+    """One turn through the `openai` package's own Realtime client (`client.realtime.connect`), all audio at once."""
+    rate, pcm = read_wav(wav)
+    transcripts, types = [], []
+    with client(url, None).realtime.connect(model="whisper-1", extra_query={"intent": "transcription"}) as rt:
+        rt.session.update(session={"type": "transcription",
+                                   "audio": {"input": {"format": {"type": "audio/pcm", "rate": rate}}}})
+        rt.input_audio_buffer.append(audio=base64.b64encode(pcm + b"\0\0" * rate).decode())
+        for event in rt:
+            types.append(event.type)
+            if event.type == "conversation.item.input_audio_transcription.completed":
+                transcripts.append(event.transcript)
+                break
+    return {"types": types, "completed": transcripts}
 
 
 async def send_and_collect(ws, messages, wait=1.5):
@@ -291,6 +308,8 @@ def main():
     r.add_argument("--beta", action="store_true")
     r.add_argument("--silence-ms", type=int, default=600)
     r.add_argument("--key")
+    k = sub.add_parser("realtime-sdk")
+    k.add_argument("wav")
     b = sub.add_parser("bad")
     b.add_argument("case", choices=sorted(BAD))
     args = parser.parse_args()
@@ -298,6 +317,8 @@ def main():
         result = transcribe(args.url, args.wav, args.format, args.stream, args.language, args.prompt, args.key)
     elif args.command == "models":
         result = models(args.url, args.key)
+    elif args.command == "realtime-sdk":
+        result = realtime_sdk(args.url, args.wav)
     elif args.command == "realtime":
         result = asyncio.run(realtime(args.url, args.wavs, args.rate, args.manual, args.beta, args.silence_ms,
                                       args.key))
