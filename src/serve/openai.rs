@@ -102,35 +102,16 @@ pub fn serve(listener: std::net::TcpListener, core: Arc<Core>) -> Result<()> {
     let result = runtime.block_on(async {
         let listener =
             tokio::net::TcpListener::from_std(listener).map_err(|e| listen_error(e.to_string()))?;
-        let stopped = {
-            let core = core.clone();
-            async move {
-                while !core.stopping() {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        };
-        let server = axum::serve(listener, app).with_graceful_shutdown(stopped);
         let deadline = {
             let core = core.clone();
             async move {
-                while !core.stopping() {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+                stop_requested(&core).await;
                 tokio::time::sleep(core.options().shutdown_grace + Duration::from_millis(500))
                     .await;
             }
         };
-        // Upgraded WebSockets are not the HTTP server's to wait for: sessions are, until none is left.
-        let drained = async {
-            let served = server.await;
-            while core.sessions_open() > 0 {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            served
-        };
         tokio::select! {
-            served = drained => served.map_err(|e| listen_error(e.to_string())),
+            () = accept_until_stopped(listener, app, core.clone()) => Ok(()),
             () = deadline => {
                 core.log("http: requests still in flight after the grace period were cut off");
                 Ok(())
@@ -140,6 +121,56 @@ pub fn serve(listener: std::net::TcpListener, core: Arc<Core>) -> Result<()> {
     // Realtime sessions end on their own within the grace period (they watch the stop request); what is left is cut.
     runtime.shutdown_timeout(core.options().shutdown_grace + Duration::from_secs(1));
     result
+}
+
+async fn stop_requested(core: &Core) {
+    while !core.stopping() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Serve connections until the stop request, then let requests in flight and sessions (upgraded WebSockets are not
+/// the HTTP layer's to wait for) finish. hyper's own connection builder rather than `axum::serve`: it takes a timer,
+/// so a client that sends its request headers slowly is dropped after `--event-timeout-s` and cannot hold a socket.
+async fn accept_until_stopped(listener: tokio::net::TcpListener, app: Router, core: Arc<Core>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let graceful = GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(core.options().event_timeout);
+    let builder = Arc::new(builder);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    core.log(&format!("http: accept failed: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stop_requested(&core) => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await; // a client that went away is not the server's error
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    while core.sessions_open() > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The routes, with the body limit and the API key check.

@@ -252,6 +252,11 @@ fn bad_http_clients_get_openai_errors_and_cost_no_one_else_anything() {
     assert_eq!(large["status"], 413, "{large}");
     let slow = client(&server, &["bad", "slow-upload"]);
     assert_eq!(slow["status"], 408, "{slow}");
+    // Request headers sent one byte a second are cut off (the connection's event deadline, 10 s by default), not
+    // kept for ever.
+    let slow_headers = client(&server, &["bad", "slow-headers"]);
+    let closed = slow_headers["closed_after_s"].as_f64();
+    assert!(closed.is_some_and(|s| s < 30.0), "{slow_headers}");
     let (status, body) = raw_get(&server, "/v1/nothing", None);
     assert_eq!(status, 404);
     assert!(body.contains("\"code\":\"not_found\""), "{body}");

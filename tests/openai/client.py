@@ -275,6 +275,27 @@ def _(url):
     return {"status": int(answer.split(b" ", 2)[1]) if answer else None, "body": answer.decode(errors="replace")}
 
 
+@bad("slow-headers")
+def _(url):
+    # Request headers one byte a second, never finished: the server's header timeout closes the connection.
+    parts = urllib.parse.urlsplit(url)
+    head = f"POST /v1/audio/transcriptions HTTP/1.1\r\nHost: {parts.netloc}\r\nX-Slow: ".encode()
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=60) as s:
+        s.sendall(head)
+        s.settimeout(1.0)
+        for _ in range(60):
+            try:
+                s.sendall(b"a")
+                if s.recv(65536) == b"":
+                    return {"closed_after_s": time.monotonic() - started}
+            except socket.timeout:
+                continue
+            except OSError:
+                return {"closed_after_s": time.monotonic() - started}
+    return {"closed_after_s": None}
+
+
 @bad("too-large")
 def _(url):
     # 30 MiB of WAV: over the 25 MiB limit.
