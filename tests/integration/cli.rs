@@ -384,3 +384,69 @@ fn a_closed_standard_output_stops_a_batch_after_the_first_file_and_says_so() {
         "{err}"
     );
 }
+
+#[test]
+fn the_progress_bar_fits_the_terminal_and_counts_in_percent() {
+    // Issue 33: with a long path in a 100-column terminal the bar wrapped onto a second row, and it counted
+    // "819/1509 ds audio".
+    let dir = crate::common::scratch_dir("progress")
+        .join("a-folder-with-a-rather-long-name-for-the-recordings-of-the-weekly-meeting");
+    std::fs::create_dir_all(&dir).unwrap();
+    let long = dir.join("the-weekly-meeting-of-the-fifth-of-december.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&long, spec).unwrap();
+    for name in [
+        "long01.wav",
+        "long02.wav",
+        "long03.wav",
+        "long04.wav",
+        "long05.wav",
+    ] {
+        let (mono, rate) = crate::common::read_wav_mono(&speech(name));
+        assert_eq!(rate, 16_000);
+        for s in mono {
+            writer.write_sample((s * 32767.0) as i16).unwrap();
+        }
+    }
+    writer.finalize().unwrap();
+    let o = Command::new("script")
+        .args([
+            "-qfec",
+            &format!(
+                "stty cols 100 rows 30; {} transcribe {} > /dev/null",
+                env!("CARGO_BIN_EXE_earshot"),
+                long.display()
+            ),
+            "/dev/null",
+        ])
+        .env("TERM", "xterm-256color")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("% of ") && text.contains(" s audio"),
+        "the bar counts in percent of the file's seconds: {text:?}"
+    );
+    assert!(!text.contains(" ds audio"), "{text:?}");
+    assert!(text.contains("…"), "the long path is shortened: {text:?}");
+    // Every drawing of the bar fits one row of 100 columns: indicatif never moves up to clear a second row, and clearing
+    // it leaves nothing behind.
+    assert!(
+        !text.contains("\x1b[1A"),
+        "the bar wrapped onto a second row: {text:?}"
+    );
+    let mut parser = vt100::Parser::new(30, 100, 0);
+    parser.process(&o.stdout);
+    let contents = parser.screen().contents();
+    assert!(
+        !contents.contains("% of"),
+        "the bar left rows behind: {contents}"
+    );
+    assert!(contents.contains("1 file(s), 0 failed"), "{contents}");
+}

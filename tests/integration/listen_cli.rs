@@ -727,3 +727,75 @@ fn a_signal_ends_listen_while_its_term_list_is_a_fifo_nobody_opens() {
         assert!(err.contains("stopped while setting up"), "{signal}: {err}");
     }
 }
+
+/// Run `command` in a pseudo-terminal of `columns` x 40 (util-linux `script`, TERM=xterm-256color plus `env`); the
+/// screen it leaves (a vt100 emulator) and the raw bytes.
+fn on_terminal(columns: u16, env: &str, command: &str) -> (vt100::Parser, Vec<u8>) {
+    let o = Command::new("script")
+        .args([
+            "-qfec",
+            &format!("stty cols {columns} rows 40; {env} {command}"),
+            "/dev/null",
+        ])
+        .env("TERM", "xterm-256color")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut parser = vt100::Parser::new(40, columns, 0);
+    parser.process(&o.stdout);
+    (parser, o.stdout)
+}
+
+#[test]
+fn a_long_partial_stays_one_clean_row_and_the_final_is_printed_once() {
+    // Issue 33: past the terminal's width the partial wrapped, and every rewrite left its first row behind (ten
+    // copies of the sentence on the screen), with the dim style leaking into the next rows.
+    let final_text = "The engineer explained that the new bridge would carry twice as many cars as the old one, \
+                      while using less steel and costing much less to maintain.";
+    let command = format!(
+        "{} listen --replay tests/fixtures/speech/long02.wav -q",
+        env!("CARGO_BIN_EXE_earshot")
+    );
+    for columns in [60u16, 200] {
+        let (screen, bytes) = on_terminal(columns, "", &command);
+        let rows: Vec<String> = screen.screen().rows(0, columns).collect();
+        let used: Vec<&String> = rows.iter().filter(|r| !r.trim().is_empty()).collect();
+        // Only the final is left, once, on as many rows as it needs.
+        let contents = screen.screen().contents();
+        assert_eq!(
+            contents.matches("maintain.").count(),
+            1,
+            "{columns}: {contents}"
+        );
+        assert_eq!(
+            contents.replace('\n', "").trim(),
+            final_text,
+            "{columns}: {contents}"
+        );
+        assert_eq!(
+            used.len(),
+            final_text.len().div_ceil(usize::from(columns)),
+            "{columns}: {used:?}"
+        );
+        // Partials were drawn (dim tentative text), and every style was reset.
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("\x1b[2m"), "{columns}: no partial was drawn");
+        assert!(!screen.screen().cell(39, 0).unwrap().dim(), "{columns}");
+        assert!(
+            text.rfind("\x1b[2m") < text.rfind("\x1b[0m"),
+            "{columns}: a style left open"
+        );
+    }
+    // NO_COLOR: plain text; TERM=dumb: finals only, no escape codes at all.
+    let (_, plain) = on_terminal(60, "NO_COLOR=1", &command);
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(
+        !plain.contains("\x1b[2m") && plain.contains('\r'),
+        "{plain:?}"
+    );
+    let (_, dumb) = on_terminal(60, "TERM=dumb", &command);
+    let dumb = String::from_utf8_lossy(&dumb);
+    assert!(!dumb.contains('\x1b'), "{dumb:?}");
+    assert_eq!(dumb.trim(), final_text);
+}

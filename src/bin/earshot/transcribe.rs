@@ -154,23 +154,34 @@ fn transcribe_one(
     path: &Path,
     quiet: bool,
 ) -> Result<FileTranscript, FileFailure> {
-    let mut bar: Option<ProgressBar> = None;
+    let mut bar: Option<(ProgressBar, usize)> = None;
+    let name = path.display().to_string();
     let result = transcribe_file(recognizer, path, |done_s, total_s| {
         if quiet || total_s <= PROGRESS_MIN_S || !std::io::stderr().is_terminal() {
             return;
         }
-        let bar = bar.get_or_insert_with(|| {
-            let bar = ProgressBar::new((total_s * 10.0) as u64);
+        let (bar, fixed) = bar.get_or_insert_with(|| {
+            // Counted in per mille of the file; shown as a percentage of its seconds.
+            let suffix =
+                format!(" [{{bar:20}}] {{percent:>3}}% of {total_s:.0} s audio, eta {{eta}}");
+            let bar = ProgressBar::new(1000);
             bar.set_style(
-                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ds audio, eta {eta}")
+                ProgressStyle::with_template(&format!("{{msg}}{suffix}"))
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            bar.set_message(path.display().to_string());
-            bar
+            // The fixed part's width: " [" + 20 + "] " + "100% of " + the seconds + " s audio, eta " + up to "59m".
+            (bar, 50 + format!("{total_s:.0}").len())
         });
-        bar.set_position((done_s * 10.0) as u64);
+        // The path is shortened from the left to what the terminal's width (read now: it may have been resized)
+        // leaves, so the bar stays on one row.
+        let columns = usize::from(console::Term::stderr().size().1);
+        bar.set_message(crate::view::left_truncate(
+            &name,
+            columns.saturating_sub(*fixed + 1).max(8),
+        ));
+        bar.set_position((done_s / total_s * 1000.0) as u64);
     });
-    if let Some(bar) = bar {
+    if let Some((bar, _)) = bar {
         bar.finish_and_clear();
     }
     result
