@@ -3,7 +3,12 @@
 //! Rules as in faster-whisper / openai-whisper (`whisper/decoding.py`, `SuppressTokens`, `SuppressBlank`,
 //! https://github.com/openai/whisper/blob/c09a7ae299c4c34c5839a76380ae407e7d785914/whisper/decoding.py): the manifest's
 //! `suppress` ids and every timestamp id at every step; `suppress_at_begin` at the first step; stop at end-of-text.
-//! Beam scores are summed log-probabilities; finished hypotheses are ranked by score / length (length penalty 1).
+//! Beam scores are summed log-probabilities; finished hypotheses are ranked by score / length (length penalty 1), and
+//! the search goes on past `beam_size` finished ones, for at most [`EXTRA_STEPS`], while a live beam could still
+//! outrank the best of them (its score over its length if it ended at the next step): stopping at the first
+//! `beam_size` endings, as openai-whisper does, let hypotheses that ended a step or two early (without the final
+//! period, or a comma and a short word) fill the list before the full sentence could end. The cap keeps a looping
+//! beam, whose repeated tokens score well per token, from running on until it ends and wins.
 //! The live hypotheses are the rows of one decoder batch: a beam of width k costs one decoder call per token, not k.
 
 use super::{Bias, Decoder};
@@ -134,6 +139,7 @@ pub fn search(
     let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix)?;
     let mut decoder_calls = 1;
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
+    let mut extra_steps = 0;
     for step in prefix.len()..=max_tokens {
         let chosen = choose(
             &mut beams,
@@ -144,7 +150,14 @@ pub fn search(
             beam_size,
             eot,
         );
-        if finished.len() >= beam_size || chosen.is_empty() || step == max_tokens {
+        if finished.len() >= beam_size {
+            extra_steps += 1;
+        }
+        if chosen.is_empty()
+            || step == max_tokens
+            || extra_steps > EXTRA_STEPS
+            || settled(&finished, &chosen, &beams, beam_size)
+        {
             break;
         }
         decoder_calls += 1;
@@ -154,7 +167,6 @@ pub fn search(
     if hit_token_cap {
         finished.extend(beams.tokens.into_iter().zip(beams.scores));
     }
-    let rank = |(tokens, score): &(Vec<u32>, f32)| score / (tokens.len() + 1) as f32;
     let (tokens, sum_logprob) = finished
         .into_iter()
         .max_by(|a, b| rank(a).total_cmp(&rank(b)))
@@ -165,6 +177,32 @@ pub fn search(
         no_speech_prob,
         hit_token_cap,
         decoder_calls,
+    })
+}
+
+/// A finished hypothesis's rank: its score over its length, end-of-text counted (length penalty 1).
+fn rank((tokens, score): &(Vec<u32>, f32)) -> f32 {
+    score / (tokens.len() + 1) as f32
+}
+
+/// Steps a beam search may take after `beam_size` hypotheses have finished (a comma and a word, a final period).
+const EXTRA_STEPS: usize = 4;
+
+/// The search is over: `beam_size` hypotheses finished, and none of the continuations in `chosen` could outrank the
+/// best of them by ending at the next step (its rank then is at most its score over its length plus one).
+fn settled(
+    finished: &[(Vec<u32>, f32)],
+    chosen: &[(usize, u32, f32)],
+    beams: &Beams,
+    beam_size: usize,
+) -> bool {
+    if finished.len() < beam_size {
+        return false;
+    }
+    let best = finished.iter().map(rank).fold(f32::NEG_INFINITY, f32::max);
+    chosen.iter().all(|&(b, _, score)| {
+        let length = beams.tokens[b].len() + 1; // with the chosen token
+        score / (length + 1) as f32 <= best
     })
 }
 
@@ -274,8 +312,14 @@ fn choose(
     let mut chosen = Vec::new();
     for (b, token, score) in candidates {
         if token == eot {
-            if finished.len() < beam_size {
-                finished.push((beams.tokens[b].clone(), score));
+            // The best `beam_size` endings by rank are kept.
+            finished.push((beams.tokens[b].clone(), score));
+            if finished.len() > beam_size {
+                if let Some(worst) = (0..finished.len())
+                    .min_by(|&i, &j| rank(&finished[i]).total_cmp(&rank(&finished[j])))
+                {
+                    finished.swap_remove(worst);
+                }
             }
         } else {
             chosen.push((b, token, score));

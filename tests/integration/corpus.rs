@@ -93,6 +93,24 @@ fn beam_search_transcribes_like_greedy_on_clean_speech() {
     );
 }
 
+#[test]
+fn beam_search_keeps_the_final_period_and_the_short_words_greedy_keeps() {
+    // Issue 31: the search stopped at the first five endings, so hypotheses that ended a step early (before the final
+    // period, or a comma-and-word later) filled the list: "...in the kitchen" without its period, "the device saves
+    // your work turns off the screen", "Call my sister until her I will be late." Greedy had all of them right.
+    let greedy = recognizer("default", None);
+    let beam = recognizer("default", Some(5));
+    for file in ["cmd01_snr20db.wav", "dict04.wav", "long05.wav", "cmd04.wav"] {
+        let (samples, rate) = read_wav_mono(&speech(file));
+        let expected = joined(&recognize(&greedy, &samples, rate));
+        assert_eq!(
+            joined(&recognize(&beam, &samples, rate)),
+            expected,
+            "{file}"
+        );
+    }
+}
+
 /// 2-3 minutes of speech: every clean 16 kHz corpus clip in turn (each already has 0.3 s of silence before and
 /// 0.4 s after), joined with 0.5 s more silence.
 fn long_form() -> (Vec<f32>, Vec<String>) {
