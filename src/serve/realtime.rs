@@ -143,8 +143,8 @@ async fn run(core: Arc<Core>, slot: Slot, mut socket: WebSocket) {
         let (core, settings) = (core.clone(), settings.clone());
         tokio::task::spawn_blocking(move || decode(core, settings, from_reader, to_writer))
     };
-    let created = json!({"type": if settings.beta { "transcription_session.created" } else { "session.created" },
-                         "session": settings.session_json(&session_id)});
+    // Before the client's first update nothing says which spelling it speaks: the current one.
+    let created = json!({"type": "session.created", "session": settings.session_json(&session_id)});
     let mut end = send(&mut socket, &mut ids, created).await.err();
     let mut last_message = Instant::now();
     // A turn is in flight: speech started and not completed (server VAD), or audio appended since the last commit.

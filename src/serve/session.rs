@@ -43,11 +43,6 @@ impl AudioFormat {
             channels: channels as usize,
         })
     }
-
-    /// Bytes per second.
-    pub fn bytes_per_second(&self) -> usize {
-        self.rate as usize * self.width * self.channels
-    }
 }
 
 /// One stream of audio through the recognizer.

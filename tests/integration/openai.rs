@@ -4,13 +4,12 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::common::{read_wav_mono, root, scratch_dir, speech};
-use crate::serve::{python, terminate, transcribe_text, Server};
+use crate::serve::{run_client, terminate, transcribe_text, Server};
 
 fn start(extra: &[&str]) -> Server {
     let mut args = vec!["--http", "127.0.0.1:0"];
@@ -20,19 +19,20 @@ fn start(extra: &[&str]) -> Server {
 
 /// Run the OpenAI test client; its JSON output.
 fn client(server: &Server, args: &[&str]) -> Value {
-    let o = Command::new(python())
-        .arg(root().join("tests/openai/client.py"))
-        .arg(&server.http)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "client {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+    run_client("tests/openai/client.py", &server.http, args)
+}
+
+/// A Realtime session streaming `wav` (16 kHz) in real time on its own thread; the client's JSON output.
+fn realtime_in_background(server: &Server, wav: &str) -> std::thread::JoinHandle<Value> {
+    let (http, path) = (server.http.clone(), speech(wav));
+    std::thread::spawn(move || {
+        let path = path.to_str().unwrap().to_string();
+        run_client(
+            "tests/openai/client.py",
+            &http,
+            &["realtime", "--rate", "16000", &path],
+        )
+    })
 }
 
 fn wav(name: &str) -> String {
@@ -415,27 +415,14 @@ fn sessions_past_the_limit_get_busy_on_every_protocol() {
         "1",
     ]);
     // A Realtime session holds the one slot; HTTP and Wyoming get `busy`.
-    let http = server.http.clone();
-    let holder = std::thread::spawn(move || {
-        Command::new(python())
-            .arg(root().join("tests/openai/client.py"))
-            .args([http.as_str(), "realtime", "--rate", "16000"])
-            .arg(speech("long02.wav"))
-            .output()
-            .unwrap()
-    });
+    let holder = realtime_in_background(&server, "long02.wav");
     std::thread::sleep(Duration::from_secs(2));
     let busy = client(&server, &["transcribe", &wav("q02.wav")]);
     assert_eq!(busy["status"], 503, "{busy}");
     assert_eq!(busy["error"]["code"], "busy");
-    let wyoming = Command::new(python())
-        .arg(root().join("tests/wyoming/client.py"))
-        .args([server.uri.as_str(), "bad", "idle"])
-        .output()
-        .unwrap();
-    let wyoming: Value = serde_json::from_slice(&wyoming.stdout).unwrap();
+    let wyoming = run_client("tests/wyoming/client.py", &server.uri, &["bad", "idle"]);
     assert_eq!(wyoming["data"]["code"], "busy", "{wyoming}");
-    let held: Value = serde_json::from_slice(&holder.join().unwrap().stdout).unwrap();
+    let held = holder.join().unwrap();
     assert_eq!(
         held["completed"],
         serde_json::json!(replay_finals(&speech("long02.wav"))),
@@ -446,18 +433,10 @@ fn sessions_past_the_limit_get_busy_on_every_protocol() {
 #[test]
 fn sigterm_lets_http_and_realtime_sessions_in_flight_finish_then_stops() {
     let mut server = start(&["--shutdown-grace-s", "8"]);
-    let http = server.http.clone();
-    let streaming = std::thread::spawn(move || {
-        Command::new(python())
-            .arg(root().join("tests/openai/client.py"))
-            .args([http.as_str(), "realtime", "--rate", "16000"])
-            .arg(speech("q02.wav"))
-            .output()
-            .unwrap()
-    });
+    let streaming = realtime_in_background(&server, "q02.wav");
     std::thread::sleep(Duration::from_millis(1500));
     let took = terminate(&mut server, 10.0);
-    let out: Value = serde_json::from_slice(&streaming.join().unwrap().stdout).unwrap();
+    let out = streaming.join().unwrap();
     assert_eq!(
         out["completed"],
         serde_json::json!([transcribe_text("q02.wav")]),
@@ -472,20 +451,10 @@ fn four_realtime_sessions_at_once_all_get_their_turns() {
     let names = ["q02.wav", "cmd04.wav", "num01.wav", "name01.wav"];
     let sessions: Vec<_> = names
         .iter()
-        .map(|name| {
-            let (http, path) = (server.http.clone(), speech(name));
-            std::thread::spawn(move || {
-                Command::new(python())
-                    .arg(root().join("tests/openai/client.py"))
-                    .args([http.as_str(), "realtime", "--rate", "16000"])
-                    .arg(path)
-                    .output()
-                    .unwrap()
-            })
-        })
+        .map(|name| realtime_in_background(&server, name))
         .collect();
     for (name, session) in names.iter().zip(sessions) {
-        let out: Value = serde_json::from_slice(&session.join().unwrap().stdout).unwrap();
+        let out = session.join().unwrap();
         assert_eq!(
             out["completed"],
             serde_json::json!(replay_finals(&speech(name))),

@@ -91,21 +91,9 @@ impl Server {
         }
     }
 
-    /// Run the test client; its JSON output.
+    /// Run the Wyoming test client; its JSON output.
     fn client(&self, args: &[&str]) -> Value {
-        let o = Command::new(python())
-            .arg(root().join("tests/wyoming/client.py"))
-            .arg(&self.uri)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "client {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+        run_client("tests/wyoming/client.py", &self.uri, args)
     }
 
     pub fn log(&self) -> String {
@@ -122,6 +110,23 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Run a Python test client (`script`, from the repository root) against `target`; its JSON output.
+pub fn run_client(script: &str, target: &str, args: &[&str]) -> Value {
+    let o = Command::new(python())
+        .arg(root().join(script))
+        .arg(target)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{script} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
 /// A client streaming `wav` in real time on its own thread; its JSON output.
@@ -318,24 +323,7 @@ fn terminate_mid_utterance(extra: &[&str]) -> (Value, f64, String) {
     let mut server = Server::start(extra);
     let client = stream_in_background(&server.uri, "long05.wav");
     std::thread::sleep(Duration::from_secs(2));
-    assert!(Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let sent = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            sent.elapsed() < Duration::from_secs(20),
-            "still running 20 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success(), "{status:?}");
-    let took = sent.elapsed().as_secs_f64();
+    let took = terminate(&mut server, 20.0);
     std::thread::sleep(Duration::from_millis(200));
     (client.join().unwrap(), took, server.log())
 }
