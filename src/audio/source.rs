@@ -94,7 +94,7 @@ pub struct ReplayOptions {
     pub pacing: Pacing,
     /// Block (callback period) length in milliseconds; 0 means 20.
     pub block_ms: u32,
-    /// Record the capture side's time per frame here (see [`crate::timings`]).
+    /// Record the capture side's time per frame here (see `TimingRecorder`).
     pub timings: Option<Arc<TimingRecorder>>,
 }
 

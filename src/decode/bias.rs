@@ -21,7 +21,7 @@ pub const MAX_TERM_CHARS: usize = 64;
 pub struct VocabularyConfig {
     /// The terms, in the spelling the output should use (none: no bias).
     pub terms: Vec<String>,
-    /// Log-probability bonus per token of a listed term, 0..=[`MAX_STRENGTH`].
+    /// Log-probability bonus per token of a listed term, 0..=8 (stronger bias puts terms where they were not said).
     pub strength: f32,
 }
 

@@ -1,7 +1,7 @@
 //! Token search over the decoder: greedy (beam size 1) and beam search, with Whisper's suppression rules.
 //!
 //! Rules as in faster-whisper / openai-whisper (`whisper/decoding.py`, `SuppressTokens`, `SuppressBlank`,
-//! https://github.com/openai/whisper/blob/c09a7ae299c4c34c5839a76380ae407e7d785914/whisper/decoding.py): the manifest's
+//! <https://github.com/openai/whisper/blob/c09a7ae299c4c34c5839a76380ae407e7d785914/whisper/decoding.py>): the manifest's
 //! `suppress` ids and every timestamp id at every step; `suppress_at_begin` at the first step; stop at end-of-text.
 //! Beam scores are summed log-probabilities; finished hypotheses are ranked by score / length (length penalty 1), and
 //! the search goes on past `beam_size` finished ones, for at most [`EXTRA_STEPS`], while a live beam could still

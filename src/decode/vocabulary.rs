@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::Manifest;
 
 /// The token table: each id's raw bytes. Byte-level BPE stores bytes as printable characters (GPT-2's
-/// `bytes_to_unicode`, https://github.com/openai/gpt-2/blob/27a08882c7706499a2c044840fa3d464ac4f5f0b/src/encoder.py);
+/// `bytes_to_unicode`, <https://github.com/openai/gpt-2/blob/27a08882c7706499a2c044840fa3d464ac4f5f0b/src/encoder.py>);
 /// decoding maps them back and joins the bytes.
 #[derive(Debug, Clone)]
 pub struct Vocabulary {

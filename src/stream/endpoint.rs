@@ -4,7 +4,7 @@
 //! MFCC coefficients (the band rows of the inverse DCT, averaged), so it needs no other data from the capture side.
 //! Restricting it to the voice band keeps broadband noise from drowning speech onsets. A noise floor follows the minimum energy (instant fall, slow rise); a frame is speech when it is
 //! `speech_threshold_db` above the floor. Rules, in the spirit of sherpa-onnx's endpoint rules
-//! (https://github.com/k2-fsa/sherpa-onnx/blob/124384369a72470bfc82fab16198a606d136618b/sherpa-onnx/csrc/endpoint.h):
+//! (<https://github.com/k2-fsa/sherpa-onnx/blob/124384369a72470bfc82fab16198a606d136618b/sherpa-onnx/csrc/endpoint.h>):
 //! - a segment opens when at least `onset_speech_fraction` of the last `min_speech_ms` of frames are speech (a vote,
 //!   not a run: in noise, speech frames flicker), with `pre_roll_ms` of audio before it;
 //! - rule 1, silence after speech: it closes after `trailing_silence_ms` of silence (keeping `post_roll_ms` of it);
