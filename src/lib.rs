@@ -32,7 +32,7 @@
 //!     TranscriptEvent::Final(t) => finals.push(t.text),
 //!     _ => {}
 //! })?;
-//! reader.join().expect("reader thread")?;
+//! reader.join().map_err(|_| earshot::Error::ThreadPanicked("reader"))??;
 //! assert_eq!(finals, ["How far is it from here to the train station?"]);
 //! # Ok(())
 //! # }
