@@ -443,11 +443,10 @@ async fn transcribe_blocking(
     wav: WavSource,
     uploaded: Instant,
 ) -> std::result::Result<FileTranscript, ApiError> {
-    let core_for_work = core.clone();
-    let transcript = tokio::task::spawn_blocking(move || {
+    let result = tokio::task::spawn_blocking(move || {
         let result = transcribe_wav(&recognizer, wav, |_, _| {}, |_| {});
         drop(slot);
-        (core_for_work, result)
+        result
     })
     .await
     .map_err(|e| {
@@ -457,8 +456,7 @@ async fn transcribe_blocking(
             e.to_string(),
         )
     })?;
-    let (core, result) = transcript;
-    finished(&core, result, uploaded)
+    finished(core, result, uploaded)
 }
 
 /// A finished transcription: counted in the metrics and logged, or the error for the client.

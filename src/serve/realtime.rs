@@ -408,10 +408,24 @@ fn decode(
 /// The writer is gone.
 struct Gone;
 
+/// The live recognizer with `settings`' trailing silence (server VAD), or why it could not be made.
+fn recognizer_for(core: &Core, settings: &Settings) -> std::result::Result<Recognizer, String> {
+    let mut config = core.live_recognizer().config().clone();
+    if let Some(ms) = settings.silence_ms {
+        config.endpoint.trailing_silence_ms = ms;
+        config.endpoint.post_roll_ms = config.endpoint.post_roll_ms.min(ms);
+    }
+    core.live_recognizer()
+        .with_config(config)
+        .map_err(|e| e.to_string())
+}
+
 /// The turn in progress and the ones before.
 struct Turns {
     core: Arc<Core>,
     settings: Settings,
+    /// The shared recognizer with the settings' endpoint rule (or why it could not be made), rebuilt when they change.
+    recognizer: std::result::Result<Recognizer, String>,
     events: mpsc::Sender<Value>,
     session: Option<Session>,
     /// Audio bytes since the last commit or clear.
@@ -430,6 +444,7 @@ struct Turns {
 impl Turns {
     fn new(core: Arc<Core>, settings: Settings, events: mpsc::Sender<Value>) -> Turns {
         Turns {
+            recognizer: recognizer_for(&core, &settings),
             core,
             settings,
             events,
@@ -448,15 +463,6 @@ impl Turns {
         self.events.blocking_send(event).map_err(|_| Gone)
     }
 
-    fn recognizer(&self) -> crate::error::Result<Recognizer> {
-        let mut config = self.core.live_recognizer().config().clone();
-        if let Some(ms) = self.settings.silence_ms {
-            config.endpoint.trailing_silence_ms = ms;
-            config.endpoint.post_roll_ms = config.endpoint.post_roll_ms.min(ms);
-        }
-        self.core.live_recognizer().with_config(config)
-    }
-
     fn session(&mut self) -> Result<&mut Session, Gone> {
         if self.session.is_none() {
             let format = AudioFormat {
@@ -464,22 +470,19 @@ impl Turns {
                 width: 2,
                 channels: 1,
             };
-            let session = self
-                .recognizer()
-                .and_then(|r| Session::new(&r, format, self.settings.bias.clone()));
+            let session = self.recognizer.clone().and_then(|r| {
+                Session::new(&r, format, self.settings.bias.clone()).map_err(|e| e.to_string())
+            });
             match session {
                 Ok(session) => self.session = Some(session),
-                Err(e) => {
-                    self.emit(json!({"type": "error", "error": {"type": "server_error", "code": "server_error",
-                                                          "message": e.to_string()}}))?;
-                    return Err(Gone);
-                }
+                Err(e) => return Err(self.server_error(&e)),
             }
         }
         self.session.as_mut().ok_or(Gone)
     }
 
     fn configure(&mut self, settings: Settings) -> Result<(), Gone> {
+        self.recognizer = recognizer_for(&self.core, &settings);
         self.settings = settings;
         if self.pending_bytes == 0 {
             self.end_session(); // the next audio starts a session with the new settings
