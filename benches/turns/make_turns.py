@@ -3,6 +3,7 @@
 sentence, with the true end of speech of every turn and the true span of every pause.
 
     python benches/turns/make_turns.py --out DIR [--sessions 32] [--seed 29]
+    python benches/turns/make_turns.py --fixture tests/fixtures/turns/paused.wav   # the test suite's paused turn
 
 Own sentences, built from templates with fixed seeds. A session is ten turns, each followed by 2-3 s of room-level
 noise (pink, about -60 dBFS); about 40 % of the turns are *paused*: the head of a sentence that cannot end there
@@ -117,12 +118,35 @@ def last_sound(audio: np.ndarray) -> int:
     return int(loud[-1]) + 1 if len(loud) else 0
 
 
+FIXTURE = ("Remind me to", "renew my passport on Thursday.", 1.1)
+
+
+def write_fixture(path: Path) -> None:
+    """One paused turn for the test suite: 0.5 s of room noise, "Remind me to", a 1.1 s pause (longer than the silence
+    rule's 600 ms), "renew my passport on Thursday.", 2.5 s of room noise; piper joe."""
+    rng = np.random.default_rng(29)
+    voices = {"piper": piper_voice()}
+    head, tail, gap = FIXTURE
+    first, second = speak(voices, "joe", head), speak(voices, "joe", tail)
+    speech = np.concatenate([first, np.zeros(int(gap * RATE_HZ)), second])
+    audio = np.concatenate([room(RATE_HZ // 2, rng), speech + room(len(speech), rng), room(int(2.5 * RATE_HZ), rng)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_wav(path, audio, RATE_HZ)
+    print(f"wrote {path}: {head} ... {tail} ({len(audio) / RATE_HZ:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--fixture", type=Path, help="write only the test suite's paused turn, to this WAV")
     parser.add_argument("--sessions", type=int, default=32)
     parser.add_argument("--seed", type=int, default=29)
     args = parser.parse_args()
+    if args.fixture:
+        write_fixture(args.fixture)
+        return
+    if not args.out:
+        parser.error("give --out DIR (the corpus) or --fixture WAV")
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     voices = {"piper": piper_voice()}

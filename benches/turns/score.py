@@ -3,8 +3,12 @@
 `earshot listen --stdin` in real time (20 ms chunks, paced by the clock) and each final is stamped when its line
 arrives on earshot's standard output.
 
-    python benches/turns/score.py DIR/turns.json [--noisy] [--sessions N] [--parallel P] [--earshot BIN]
+    python benches/turns/score.py DIR/turns.json [--noisy] [--sessions N] [--parallel P] [--offline] [--earshot BIN]
                                   [--earshot-arg ARG ...] [--json OUT]
+
+--offline replays each session as fast as it decodes (`listen --replay --fast`) and stamps each final with the
+stream time at which its endpoint rule fired (`decided_s`): the decision alone, without compute or pacing, for quick
+tuning runs; the numbers to report come from the real-time run.
 
 A final belongs to the turn whose span (its start - 0.3 s to the next turn's start) holds the final's midpoint.
 Per turn: the end of speech -> its last final's arrival (latency; complete turns and paused turns apart); a paused
@@ -60,6 +64,21 @@ def run_session(binary, extra, wav_path):
     return started, finals
 
 
+def run_session_offline(binary, extra, wav_path):
+    """Replay `wav_path` through the live path as fast as it decodes; (0, [(decided_s, final event)])."""
+    out = subprocess.run([binary, "listen", "--replay", str(wav_path), "--fast", "--json", "-q",
+                          "--ring-frames", "1000000", *extra], check=True, capture_output=True, text=True).stdout
+    finals, last = [], None
+    for line in out.splitlines():
+        event = json.loads(line)
+        if event.get("event") == "final":
+            last = event
+        elif event.get("event") == "endpoint" and last is not None:
+            finals.append((event["decided_s"], last))
+            last = None
+    return 0.0, finals
+
+
 def quantile(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))] if values else None
@@ -77,6 +96,7 @@ def score(session, started, finals):
                "finals": len(mine), "missing": not mine}
         if mine:
             row["latency_ms"] = (mine[-1][0] - (started + turn["end_s"])) * 1000
+            row["late"] = k + 1 < len(turns) and mine[-1][0] > started + turns[k + 1]["start_s"]
             if turn["pause"]:
                 row["premature"] = any(e["end_s"] < turn["pause"][1] for _, e in mine)
         r, h = normalize(turn["text"]).split(), normalize(text).split()
@@ -91,6 +111,7 @@ def main():
     parser.add_argument("--noisy", action="store_true", help="the 10-20 dB SNR copies")
     parser.add_argument("--sessions", type=int, help="only the first N sessions")
     parser.add_argument("--parallel", type=int, default=1, help="sessions streamed at once")
+    parser.add_argument("--offline", action="store_true", help="decision times in stream audio, not real time")
     parser.add_argument("--earshot", default=str(Path(__file__).resolve().parents[2] / "target/release/earshot"))
     parser.add_argument("--earshot-arg", action="append", default=[])
     parser.add_argument("--json", type=Path)
@@ -100,7 +121,8 @@ def main():
 
     def one(session):
         wav = folder / session["noisy_file" if a.noisy else "file"]
-        return score(session, *run_session(a.earshot, a.earshot_arg, wav))
+        run = run_session_offline if a.offline else run_session
+        return score(session, *run(a.earshot, a.earshot_arg, wav))
 
     with ThreadPoolExecutor(a.parallel) as pool:
         rows = [row for rows in pool.map(one, sessions) for row in rows]
@@ -116,13 +138,15 @@ def main():
         "paused_turns": sum(r["kind"] == "paused" for r in rows),
         "premature_percent": 100.0 * sum(r.get("premature", False) for r in paused) / max(1, len(paused)),
         "missing_turns": sum(r["missing"] for r in rows),
+        "late_turns": sum(r.get("late", False) for r in rows),
         "wer_percent": 100.0 * errors / max(1, words), "errors": errors, "words": words,
     }
     s = summary
     print(f"{s['turns']} turns ({s['paused_turns']} paused), {'noisy' if a.noisy else 'clean'}: end of speech -> final "
           f"complete p50 {s['complete_latency_ms_p50']:.0f} / p95 {s['complete_latency_ms_p95']:.0f} ms, paused p50 "
           f"{s['paused_latency_ms_p50']:.0f} / p95 {s['paused_latency_ms_p95']:.0f} ms; paused turns ended inside "
-          f"the pause {s['premature_percent']:.0f} %; missing {s['missing_turns']}; WER {s['wer_percent']:.2f} % "
+          f"the pause {s['premature_percent']:.0f} %; missing {s['missing_turns']}; final after the next turn began "
+          f"{s['late_turns']}; WER {s['wer_percent']:.2f} % "
           f"({errors}/{words})")
     if a.json:
         a.json.write_text(json.dumps({"summary": summary, "turns": rows}, indent=1) + "\n")

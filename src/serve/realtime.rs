@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use super::openai::ApiError;
 use super::{request_bias, AudioFormat, Core, Protocol, Session, Slot};
 use crate::decode::Bias;
-use crate::stream::{Recognizer, TranscriptEvent};
+use crate::stream::{EndpointConfig, Recognizer, TranscriptEvent, TurnDetector};
 
 /// Sessions started by this process (their ids).
 static SESSIONS: AtomicU64 = AtomicU64::new(0);
@@ -77,7 +77,7 @@ enum Input {
 struct Settings {
     rate: u32,
     /// `None`: turns end when the client commits.
-    silence_ms: Option<u32>,
+    turns: Option<TurnDetection>,
     bias: Option<Arc<Bias>>,
     language: Option<String>,
     model: String,
@@ -86,15 +86,90 @@ struct Settings {
     beta: bool,
 }
 
-impl Settings {
-    fn session_json(&self, id: &str) -> Value {
-        let turn_detection = match self.silence_ms {
-            Some(ms) => {
+/// How a session's turns end without commits.
+#[derive(Clone, Copy)]
+enum TurnDetection {
+    /// `server_vad`: the silence rule, after this many milliseconds.
+    Silence(u32),
+    /// `semantic_vad`: the text end-of-turn detector with the eagerness's check and long wait.
+    Semantic {
+        eagerness: &'static str,
+        check_ms: u32,
+        wait_ms: u32,
+    },
+}
+
+impl TurnDetection {
+    /// The profile's own rule.
+    fn of(config: &EndpointConfig) -> TurnDetection {
+        match config.detector {
+            TurnDetector::Silence => TurnDetection::Silence(config.trailing_silence_ms),
+            TurnDetector::Text => TurnDetection::Semantic {
+                eagerness: "auto",
+                check_ms: config.turn_check_ms,
+                wait_ms: config.incomplete_wait_ms,
+            },
+        }
+    }
+
+    /// `semantic_vad`'s eagerness: `low` waits longer both before judging and for an unfinished sentence, `high`
+    /// ends unfinished sentences sooner, `medium` and `auto` keep the profile's waits.
+    fn semantic(eagerness: &str, profile: &EndpointConfig) -> Option<TurnDetection> {
+        let (eagerness, check_ms, wait_ms) = match eagerness {
+            "low" => ("low", 500, 2_500),
+            "medium" => ("medium", profile.turn_check_ms, profile.incomplete_wait_ms),
+            "auto" => ("auto", profile.turn_check_ms, profile.incomplete_wait_ms),
+            "high" => (
+                "high",
+                profile.turn_check_ms,
+                800.max(profile.turn_check_ms),
+            ),
+            _ => return None,
+        };
+        Some(TurnDetection::Semantic {
+            eagerness,
+            check_ms,
+            wait_ms,
+        })
+    }
+
+    fn json(&self) -> Value {
+        match *self {
+            TurnDetection::Silence(ms) => {
                 json!({"type": "server_vad", "silence_duration_ms": ms, "prefix_padding_ms": 300,
                                "threshold": 0.5})
             }
-            None => Value::Null,
+            TurnDetection::Semantic { eagerness, .. } => {
+                json!({"type": "semantic_vad", "eagerness": eagerness})
+            }
+        }
+    }
+
+    /// `endpoint` with this rule.
+    fn apply(&self, endpoint: &EndpointConfig) -> EndpointConfig {
+        let mut endpoint = endpoint.clone();
+        let detector = match *self {
+            TurnDetection::Silence(ms) => {
+                endpoint.trailing_silence_ms = ms;
+                endpoint.post_roll_ms = endpoint.post_roll_ms.min(ms);
+                TurnDetector::Silence
+            }
+            TurnDetection::Semantic {
+                check_ms, wait_ms, ..
+            } => {
+                endpoint.turn_check_ms = check_ms;
+                endpoint.incomplete_wait_ms = wait_ms;
+                endpoint.turn_post_roll_ms = endpoint.turn_post_roll_ms.min(check_ms);
+                TurnDetector::Text
+            }
         };
+        endpoint.with_detector(detector)
+    }
+}
+
+impl Settings {
+    fn session_json(&self, id: &str) -> Value {
+        let turn_detection = self.turns.as_ref().map_or(Value::Null, TurnDetection::json);
         let transcription =
             json!({"model": self.model, "language": self.language, "prompt": self.prompt});
         if self.beta {
@@ -128,7 +203,7 @@ async fn run(core: Arc<Core>, slot: Slot, mut socket: WebSocket) {
     let model = core.recognizer().model().manifest().name.clone();
     let mut settings = Settings {
         rate: 24_000,
-        silence_ms: Some(core.live_recognizer().config().endpoint.trailing_silence_ms),
+        turns: Some(TurnDetection::of(&core.live_recognizer().config().endpoint)),
         bias: None,
         language: None,
         model,
@@ -264,7 +339,7 @@ fn handle(
                         &format!("`audio` is not valid base64: {e}"),
                     )
                 })?;
-            if settings.silence_ms.is_none() {
+            if settings.turns.is_none() {
                 *busy = true;
             }
             Ok(Some(Input::Audio(bytes)))
@@ -356,19 +431,30 @@ fn update(core: &Core, session: &Value, settings: &mut Settings, beta: bool) -> 
     }
     match turn_detection {
         None => {}
-        Some(Value::Null) => settings.silence_ms = None,
+        Some(Value::Null) => settings.turns = None,
         Some(vad) => {
-            let kind = vad["type"].as_str().unwrap_or("server_vad");
-            if kind != "server_vad" {
-                return Err(bad(format!(
-                    "turn_detection {kind:?}: earshot takes server_vad or null"
-                )));
-            }
-            let default = core.live_recognizer().config().endpoint.trailing_silence_ms;
-            let ms = vad["silence_duration_ms"]
-                .as_u64()
-                .unwrap_or(u64::from(default));
-            settings.silence_ms = Some(ms.clamp(100, 10_000) as u32);
+            let profile = &core.live_recognizer().config().endpoint;
+            settings.turns = Some(match vad["type"].as_str().unwrap_or("server_vad") {
+                "server_vad" => {
+                    let ms = vad["silence_duration_ms"]
+                        .as_u64()
+                        .unwrap_or(u64::from(profile.trailing_silence_ms));
+                    TurnDetection::Silence(ms.clamp(100, 10_000) as u32)
+                }
+                "semantic_vad" => {
+                    let eagerness = vad["eagerness"].as_str().unwrap_or("auto");
+                    TurnDetection::semantic(eagerness, profile).ok_or_else(|| {
+                        bad(format!(
+                            "turn_detection.eagerness {eagerness:?}: use low, medium, high or auto"
+                        ))
+                    })?
+                }
+                kind => {
+                    return Err(bad(format!(
+                        "turn_detection {kind:?}: earshot takes server_vad, semantic_vad or null"
+                    )))
+                }
+            });
         }
     }
     Ok(())
@@ -411,9 +497,8 @@ struct Gone;
 /// The live recognizer with `settings`' trailing silence (server VAD), or why it could not be made.
 fn recognizer_for(core: &Core, settings: &Settings) -> std::result::Result<Recognizer, String> {
     let mut config = core.live_recognizer().config().clone();
-    if let Some(ms) = settings.silence_ms {
-        config.endpoint.trailing_silence_ms = ms;
-        config.endpoint.post_roll_ms = config.endpoint.post_roll_ms.min(ms);
+    if let Some(turns) = &settings.turns {
+        config.endpoint = turns.apply(&config.endpoint);
     }
     core.live_recognizer()
         .with_config(config)
@@ -559,7 +644,7 @@ impl Turns {
     }
 
     fn on_events(&mut self, events: Vec<TranscriptEvent>) -> Result<(), Gone> {
-        let vad = self.settings.silence_ms.is_some();
+        let vad = self.settings.turns.is_some();
         for event in events {
             match event {
                 TranscriptEvent::Partial(p) => {

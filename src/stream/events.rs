@@ -95,6 +95,8 @@ pub struct Endpoint {
     pub start_s: f64,
     /// Segment end in seconds of stream audio.
     pub end_s: f64,
+    /// How much stream audio the endpointer had heard when the rule fired (after `end_s`: the silence it waited).
+    pub decided_s: f64,
     /// Frames lost to ring overruns so far in this stream.
     pub lost_frames: u64,
 }

@@ -20,6 +20,7 @@ mod events;
 mod file;
 mod live;
 mod push;
+mod turn;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,11 +28,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment};
+pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment, TurnDetector};
 pub use events::{AudioLost, Endpoint, Partial, Transcript, TranscriptEvent};
 pub use file::{transcribe_file, transcribe_wav, FileFailure, FileTranscript};
 pub use live::{run_recognizer, LiveStats};
 pub use push::PushStream;
+use turn::sounds_unfinished;
 
 use crate::decode::{
     decode_segment, Bias, DecodeOptions, Decoder, Prefix, SegmentDecode, Vocabulary,
@@ -43,6 +45,10 @@ use crate::model::Model;
 use crate::ring::Frame;
 use crate::timings::TimingRecorder;
 use agreement::Agreement;
+
+/// No partial decode starts once the open segment has been silent this long (ms): no new words came, and the
+/// speculative final's decode should not wait behind one.
+const PARTIAL_SILENCE_MS: u32 = 100;
 
 /// Partial-result settings (the `[partials]` table of a device profile).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +144,8 @@ pub struct Stream {
     buffer_start: u64,          // absolute index of frames[0]
     next_frame: u64,            // absolute index of the next frame
     endpointer: Endpointer,
+    held: VecDeque<Option<f32>>, // frame energies (None: lost) the endpointer has not seen: it awaits a verdict
+    endpointer_finished: bool,
     closed: VecDeque<Closed>,
     open: Option<Agreement>,
     pending: VecDeque<TranscriptEvent>,
@@ -237,6 +245,8 @@ impl Recognizer {
             buffer_start: 0,
             next_frame: 0,
             endpointer: Endpointer::new(&self.config.endpoint, (frame_s * 1000.0) as f32),
+            held: VecDeque::new(),
+            endpointer_finished: false,
             closed: VecDeque::new(),
             open: None,
             pending: VecDeque::new(),
@@ -273,12 +283,37 @@ impl Recognizer {
                     continue;
                 }
             }
+            if stream.endpointer.awaiting_verdict() {
+                self.judge_turn(stream)?;
+                continue;
+            }
             if self.partial_due(stream) {
                 self.decode_partial(stream)?;
                 continue;
             }
             return Ok(None);
         }
+    }
+
+    /// The end-of-turn verdict: the speculative final's text (decoded now if it is not yet) sounds finished or not.
+    fn judge_turn(&self, stream: &mut Stream) -> Result<()> {
+        let complete = match stream.endpointer.pending_close() {
+            Some((start, end)) => {
+                let text = match &stream.speculative {
+                    Some((s, e, decoded)) if (*s, *e) == (start, end) => &decoded.text,
+                    _ => {
+                        let decoded = self.decode_final(stream, start, end)?;
+                        &stream.speculative.insert((start, end, decoded)).2.text
+                    }
+                };
+                !sounds_unfinished(text)
+            }
+            None => true, // cannot happen (validation keeps the post-roll within the check); the silence is long enough
+        };
+        let closed = stream.endpointer.judge(complete);
+        stream.close(closed);
+        stream.release_held();
+        Ok(())
     }
 
     /// Decode frames `[start, end)` as a final: the plain decode, as file transcription does it.
@@ -340,6 +375,7 @@ impl Recognizer {
                 rule: segment.rule,
                 start_s: segment.start as f64 * stream.frame_s,
                 end_s: segment.end as f64 * stream.frame_s,
+                decided_s: segment.decided as f64 * stream.frame_s,
                 lost_frames: stream.lost_frames,
             }));
         stream.trim();
@@ -365,7 +401,9 @@ impl Recognizer {
         } else {
             p.first_interval_ms.min(p.interval_ms)
         };
-        stream.next_frame.saturating_sub(onset) >= frames(p.min_speech_ms)
+        // In the silence after speech a partial would repeat the last one and delay the speculative final.
+        stream.endpointer.trailing_silence_frames() < frames(PARTIAL_SILENCE_MS)
+            && stream.next_frame.saturating_sub(onset) >= frames(p.min_speech_ms)
             && stream.next_frame.saturating_sub(decoded_to) >= frames(interval)
     }
 
@@ -394,12 +432,8 @@ impl Recognizer {
         }
         if decoded.text.is_empty() {
             if !state.any_text {
-                if let Some(segment) = stream.endpointer.no_text(end) {
-                    stream.closed.push_back(Closed {
-                        segment,
-                        decided_at: Instant::now(),
-                    });
-                }
+                let dropped = stream.endpointer.no_text(end);
+                stream.close(dropped);
             }
             return Ok(());
         }
@@ -480,18 +514,13 @@ impl Stream {
         Ok(())
     }
 
-    /// No more input: close the open segment.
+    /// No more input: close the open segment (once the endpointer has seen every frame).
     pub fn input_finished(&mut self) -> Result<()> {
         if self.finished {
             return Ok(());
         }
         self.finished = true;
-        if let Some(segment) = self.endpointer.finish() {
-            self.closed.push_back(Closed {
-                segment,
-                decided_at: Instant::now(),
-            });
-        }
+        self.release_held();
         Ok(())
     }
 
@@ -507,7 +536,10 @@ impl Stream {
 
     /// True once input is finished and every event has been returned.
     pub fn is_done(&self) -> bool {
-        self.finished && self.closed.is_empty() && self.pending.is_empty()
+        self.finished
+            && self.endpointer_finished
+            && self.closed.is_empty()
+            && self.pending.is_empty()
     }
 
     /// Bias this stream's decoding toward a list of terms (names, jargon), or stop biasing (`None`); it applies from
@@ -549,12 +581,7 @@ impl Stream {
         self.frames.extend_from_slice(frame);
         self.captured.push(captured_ns);
         self.next_frame += 1;
-        if let Some(segment) = self.endpointer.push(mean * scale - offset) {
-            self.closed.push_back(Closed {
-                segment,
-                decided_at: Instant::now(),
-            });
-        }
+        self.feed_endpointer(Some(mean * scale - offset));
         self.trim();
     }
 
@@ -564,13 +591,53 @@ impl Stream {
         self.captured.push(None);
         self.next_frame += 1;
         self.lost_frames += 1;
-        if let Some(segment) = self.endpointer.push_lost() {
+        self.feed_endpointer(None);
+        self.trim();
+    }
+
+    /// One frame's energy (None: lost audio) to the endpointer, or held while it awaits an end-of-turn verdict.
+    fn feed_endpointer(&mut self, energy: Option<f32>) {
+        if self.endpointer.awaiting_verdict() || !self.held.is_empty() {
+            self.held.push_back(energy);
+        } else {
+            self.step_endpointer(energy);
+        }
+    }
+
+    fn step_endpointer(&mut self, energy: Option<f32>) {
+        let closed = match energy {
+            Some(energy) => self.endpointer.push(energy),
+            None => self.endpointer.push_lost(),
+        };
+        self.close(closed);
+    }
+
+    fn close(&mut self, segment: Option<Segment>) {
+        if let Some(segment) = segment {
             self.closed.push_back(Closed {
                 segment,
                 decided_at: Instant::now(),
             });
         }
-        self.trim();
+    }
+
+    /// After a verdict: the held frames to the endpointer (until it stops for the next verdict), then, at the end of
+    /// input, close the open segment.
+    fn release_held(&mut self) {
+        while !self.endpointer.awaiting_verdict() {
+            let Some(energy) = self.held.pop_front() else {
+                break;
+            };
+            self.step_endpointer(energy);
+        }
+        if self.finished
+            && self.held.is_empty()
+            && !self.endpointer.awaiting_verdict()
+            && !std::mem::replace(&mut self.endpointer_finished, true)
+        {
+            let last = self.endpointer.finish();
+            self.close(last);
+        }
     }
 
     fn segment_frames(&self, start: u64, end: u64) -> &[f32] {

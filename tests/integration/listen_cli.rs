@@ -799,3 +799,57 @@ fn a_long_partial_stays_one_clean_row_and_the_final_is_printed_once() {
     assert!(!dumb.contains('\x1b'), "{dumb:?}");
     assert_eq!(dumb.trim(), final_text);
 }
+
+/// Issue 29: a 1.1 s pause after "Remind me to" (tests/fixtures/turns/paused.wav, made by benches/turns/make_turns.py
+/// --fixture). The text detector hears the dangling "to", waits, and ends the turn 200 ms after the sentence's end;
+/// the silence rule splits the sentence at the pause.
+#[test]
+fn the_text_detector_keeps_a_paused_sentence_whole_and_ends_it_at_the_check() {
+    let wav = root().join("tests/fixtures/turns/paused.wav");
+    let run = |detector: &str| {
+        let o = earshot()
+            .args([
+                "listen",
+                "--fast",
+                "--json",
+                "-q",
+                "--end-of-turn",
+                detector,
+                "--replay",
+            ])
+            .arg(&wav)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        events(&String::from_utf8_lossy(&o.stdout))
+    };
+    let text = run("text");
+    let finals = final_texts(&text);
+    assert_eq!(finals.len(), 1, "{finals:?}");
+    let words = earshot::bench::wer::normalize(&finals[0]);
+    assert_eq!(
+        words.join(" "),
+        "remind me to renew my passport on thursday",
+        "{finals:?}"
+    );
+    let endpoints: Vec<&serde_json::Value> =
+        text.iter().filter(|e| e["event"] == "endpoint").collect();
+    assert_eq!(endpoints.len(), 1);
+    assert_eq!(endpoints[0]["rule"], "turn_complete");
+    // Decided 200 ms after the last speech frame: the segment keeps 150 ms of it (end_s), the check waits 50 more.
+    let waited =
+        endpoints[0]["decided_s"].as_f64().unwrap() - endpoints[0]["end_s"].as_f64().unwrap();
+    assert!((waited - 0.05).abs() < 0.015, "{:?}", endpoints[0]);
+
+    let silence = run("silence");
+    let finals = final_texts(&silence);
+    assert_eq!(
+        finals.len(),
+        2,
+        "the 600 ms rule ends the turn inside the pause: {finals:?}"
+    );
+    assert!(silence
+        .iter()
+        .filter(|e| e["event"] == "endpoint")
+        .all(|e| e["rule"] == "trailing_silence"));
+}

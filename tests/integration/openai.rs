@@ -462,3 +462,42 @@ fn four_realtime_sessions_at_once_all_get_their_turns() {
         );
     }
 }
+
+/// Issue 29: `semantic_vad` is the text end-of-turn detector (one turn across the pause after "Remind me to"),
+/// `server_vad` the silence rule (the turn ends in the pause); an eagerness OpenAI does not define is an error event.
+#[test]
+fn realtime_semantic_vad_waits_out_a_pause_in_an_unfinished_sentence() {
+    let server = start(&[]);
+    let wav = root().join("tests/fixtures/turns/paused.wav");
+    let wav = wav.to_str().unwrap();
+    let completed = |flags: &[&str]| {
+        let mut args = vec!["realtime", wav, "--rate", "16000"];
+        args.extend(flags);
+        client(&server, &args)
+    };
+    let semantic = completed(&["--semantic", "auto"]);
+    let turns = semantic["completed"].as_array().unwrap();
+    assert_eq!(turns.len(), 1, "{semantic}");
+    assert_eq!(
+        earshot::bench::wer::normalize(turns[0].as_str().unwrap()).join(" "),
+        "remind me to renew my passport on thursday"
+    );
+    // The client stops at its first completed turn: under the silence rule, the pause ended it.
+    let server_vad = completed(&["--silence-ms", "600"]);
+    assert_eq!(
+        server_vad["completed"],
+        serde_json::json!(["Remind me to"]),
+        "{server_vad}"
+    );
+    let bad = completed(&["--semantic", "eager"]);
+    assert!(
+        bad["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("eagerness"))),
+        "{bad}"
+    );
+}

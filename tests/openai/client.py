@@ -3,7 +3,7 @@ package for the Realtime transcription protocol (tests/openai/requirements.txt).
 
     client.py URL transcribe WAV [--format F] [--stream] [--language L] [--prompt P] [--key K]
     client.py URL models [--key K]
-    client.py URL realtime WAV [WAV ...] [--rate R] [--manual] [--beta] [--silence-ms MS] [--key K]
+    client.py URL realtime WAV [WAV ...] [--rate R] [--manual] [--beta] [--silence-ms MS | --semantic EAGERNESS] [--key K]
                                    one turn per WAV on one socket, streamed in real time, 2.5 s of silence after each
     client.py URL realtime-sdk WAV                                 one turn through openai's own Realtime client
     client.py URL bad CASE                                         a misbehaving client (see BAD below)
@@ -74,7 +74,9 @@ def ws_url(url, query="intent=transcription"):
     return f"ws://{parts.netloc}/v1/realtime?{query}"
 
 
-async def realtime(url, wavs, rate, manual, beta, silence_ms, key):
+async def realtime(url, wavs, rate, manual, beta, silence_ms, key, semantic=None):
+    vad = ({"type": "semantic_vad", "eagerness": semantic} if semantic
+           else {"type": "server_vad", "silence_duration_ms": silence_ms})
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     events, turns = [], []
     async with websockets.connect(ws_url(url), additional_headers=headers, max_size=2**22) as ws:
@@ -82,13 +84,13 @@ async def realtime(url, wavs, rate, manual, beta, silence_ms, key):
         events.append(first["type"])
         if beta:
             session = {"input_audio_format": "pcm16", "input_audio_transcription": {"model": "whisper-1", "language": "en"},
-                       "turn_detection": None if manual else {"type": "server_vad", "silence_duration_ms": silence_ms}}
+                       "turn_detection": None if manual else vad}
             await ws.send(json.dumps({"type": "transcription_session.update", "session": session}))
         else:
             session = {"type": "transcription", "audio": {"input": {
                 "format": {"type": "audio/pcm", "rate": rate},
                 "transcription": {"model": "whisper-1", "language": "en"},
-                "turn_detection": None if manual else {"type": "server_vad", "silence_duration_ms": silence_ms}}}}
+                "turn_detection": None if manual else vad}}}
             await ws.send(json.dumps({"type": "session.update", "session": session}))
         received = asyncio.Queue()
 
@@ -328,6 +330,7 @@ def main():
     r.add_argument("--manual", action="store_true")
     r.add_argument("--beta", action="store_true")
     r.add_argument("--silence-ms", type=int, default=600)
+    r.add_argument("--semantic", help="semantic_vad with this eagerness instead of server_vad")
     r.add_argument("--key")
     k = sub.add_parser("realtime-sdk")
     k.add_argument("wav")
@@ -342,7 +345,7 @@ def main():
         result = realtime_sdk(args.url, args.wav)
     elif args.command == "realtime":
         result = asyncio.run(realtime(args.url, args.wavs, args.rate, args.manual, args.beta, args.silence_ms,
-                                      args.key))
+                                      args.key, args.semantic))
     else:
         result = BAD[args.case](args.url)
     json.dump(result, sys.stdout)

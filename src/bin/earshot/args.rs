@@ -242,6 +242,19 @@ pub struct CommonArgs {
     /// No progress bar or summary line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// How a turn ends: `text` (a finished-sounding sentence ends it after 200 ms of silence, an unfinished one
+    /// waits 1.7 s) or `silence` (always 600 ms) [default: the profile's endpoint.detector].
+    #[arg(long, value_enum)]
+    pub end_of_turn: Option<EndOfTurn>,
+}
+
+/// `--end-of-turn` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum EndOfTurn {
+    /// Read the text after a short silence.
+    Text,
+    /// The silence rule alone.
+    Silence,
 }
 
 /// A whole number in `LO..=HI` (clap's ranged parsers are for fixed-width integers).
@@ -325,6 +338,12 @@ impl CommonArgs {
         }
         if let Some(frames) = overrides.ring_frames {
             profile.capture.ring_frames = frames;
+        }
+        if let Some(detector) = self.end_of_turn {
+            profile.endpoint = profile.endpoint.clone().with_detector(match detector {
+                EndOfTurn::Text => earshot::TurnDetector::Text,
+                EndOfTurn::Silence => earshot::TurnDetector::Silence,
+            });
         }
         profile.validate(&earshot::ConfigSource::CommandLine)?;
         Ok(profile)
