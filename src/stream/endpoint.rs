@@ -23,7 +23,7 @@ use crate::error::{check_range, ConfigSource, Result};
 
 /// Frames averaged for the end-of-turn check's notion of sound (30 ms at 10 ms frames): one noise frame above the
 /// level does not count, a weak consonant does. Measured on the turn corpus (benches/turns/README.md): with single
-/// frames, room noise kept 5 % of complete turns from their check; with 5 frames, decisions came 15 ms later.
+/// frames, room noise kept over 5 % of complete turns from their check; with 5 frames, decisions came 15 ms later.
 const SOUND_FRAMES: usize = 3;
 
 /// With the text detector, a segment whose loudest frame is less than this far above the noise floor (dB) is in noise:
