@@ -698,24 +698,33 @@ mod tests {
         assert!(segs.iter().all(|s| s.end - s.start <= 1500));
     }
 
-    /// Speech then silence into a text-detector endpointer; the frame at which it asks for a verdict.
-    fn until_verdict(e: &mut Endpointer) -> u64 {
-        for _ in 0..100 {
-            assert!(e.push(-8.0).is_none());
+    /// `frames` frames of `energy`, none of which closes a segment.
+    fn push_open(e: &mut Endpointer, energy: f32, frames: usize) {
+        for _ in 0..frames {
+            assert!(e.push(energy).is_none());
         }
-        for _ in 0..100 {
-            assert!(e.push(-1.0).is_none());
-        }
+    }
+
+    /// Silence until the endpointer asks for a verdict.
+    fn silence_until_verdict(e: &mut Endpointer) {
         while !e.awaiting_verdict() {
             assert!(e.push(-8.0).is_none());
         }
+    }
+
+    /// 1 s of silence, 1 s of speech at `speech`, then silence into a text-detector endpointer; the frame at which it
+    /// asks for a verdict.
+    fn until_verdict(e: &mut Endpointer, speech: f32) -> u64 {
+        push_open(e, -8.0, 100);
+        push_open(e, speech, 100);
+        silence_until_verdict(e);
         e.frames_seen()
     }
 
     #[test]
     fn a_complete_verdict_closes_the_turn_at_the_check() {
         let mut e = Endpointer::new(&text_detector(), 10.0);
-        let at = until_verdict(&mut e);
+        let at = until_verdict(&mut e, -1.0);
         // The last speech frame is 199; the last sound 201 (the 30 ms mean over 199..=201 is still above half the
         // threshold); the check comes 200 ms after it.
         assert_eq!(at, 202 + 20);
@@ -728,19 +737,13 @@ mod tests {
     #[test]
     fn an_unfinished_turn_waits_the_long_silence_and_speech_resets_the_verdict() {
         let mut e = Endpointer::new(&text_detector(), 10.0);
-        until_verdict(&mut e);
+        until_verdict(&mut e, -1.0);
         assert!(e.judge(false).is_none());
         // A 1.2 s pause, then the sentence goes on: no close inside the pause.
-        for _ in 0..100 {
-            assert!(e.push(-8.0).is_none());
-        }
-        for _ in 0..50 {
-            assert!(e.push(-1.0).is_none());
-        }
+        push_open(&mut e, -8.0, 100);
+        push_open(&mut e, -1.0, 50);
         // The new silence is judged again; unfinished again, it closes at 1700 ms of silence.
-        while !e.awaiting_verdict() {
-            assert!(e.push(-8.0).is_none());
-        }
+        silence_until_verdict(&mut e);
         assert!(e.judge(false).is_none());
         let mut closed = None;
         while closed.is_none() {
@@ -755,7 +758,7 @@ mod tests {
     #[test]
     fn a_caller_that_gives_no_verdict_gets_the_silence_rule() {
         let mut e = Endpointer::new(&text_detector(), 10.0);
-        until_verdict(&mut e);
+        until_verdict(&mut e, -1.0);
         let closed: Vec<Segment> = (0..100).filter_map(|_| e.push(-8.0)).collect();
         assert_eq!(closed.len(), 1);
         assert_eq!(closed[0].rule, EndpointRule::TrailingSilence);
@@ -766,16 +769,7 @@ mod tests {
     fn in_noise_the_post_roll_and_the_check_wait_50_ms_longer() {
         // Speech 20 dB above the floor (log10 units: 2.0), under NOISY_PEAK_DB.
         let mut e = Endpointer::new(&text_detector(), 10.0);
-        for _ in 0..100 {
-            assert!(e.push(-8.0).is_none());
-        }
-        for _ in 0..100 {
-            assert!(e.push(-6.0).is_none());
-        }
-        while !e.awaiting_verdict() {
-            assert!(e.push(-8.0).is_none());
-        }
-        assert_eq!(e.frames_seen(), 202 + 25);
+        assert_eq!(until_verdict(&mut e, -6.0), 202 + 25);
         let segment = e.judge(true).expect("closed");
         assert_eq!(segment.end, 202 + 20);
     }

@@ -18,7 +18,7 @@ const DANGLING: &[&str] = &[
     "among", // conjunctions
     "and", "or", "but", "nor", "because", "if", "unless", "whether", "while", "although", "though",
     // forms of "be" and relative pronouns
-    "is", "are", "was", "were", "am", "whose", // reported speech
+    "is", "are", "was", "were", "am", "whose",  // reported speech
     "saying", // a request's verb without its object ("can you add", "please call")
     "add", "call", "set", "play", "send", "remind", "tell", "ask", "text", "email", "book", "put",
     "show", "find", "give", "buy", "order", "schedule",
