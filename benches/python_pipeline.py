@@ -1,5 +1,5 @@
-"""Time the Python ONNX Runtime pipeline (models/export/pack.py) on the corpus: the baseline `earshot transcribe` is
-compared against in the README. Same pack, same corpus, 5 s buckets with the guards and 30 s fallback. Timed like
+"""Time the Python ONNX Runtime pipeline (models/export/pack.py) on the corpus: a baseline for `earshot transcribe`'s
+own speed (run both on the same machine). Same pack, same corpus, 5 s buckets with the guards and 30 s fallback. Timed like
 `earshot transcribe`'s summary line: from reading the files (and resampling) to text, model load excluded.
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=models/export python benches/python_pipeline.py --threads 2

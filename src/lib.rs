@@ -73,6 +73,12 @@ pub use stream::{
 };
 pub use timings::{StageTimes, TimingRecorder};
 
+/// The Rust examples of README.md and docs/LIBRARY.md, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../docs/LIBRARY.md")]
+struct DocumentedExamples;
+
 /// Low-level pieces for earshot's own Criterion benches and parity tests (one encoder call, one decoder step, the
 /// token search on an encoded segment). Not part of the stable API: decode through [`Recognizer`].
 #[doc(hidden)]

@@ -4,9 +4,10 @@
 //! machine, profile and model identity; it renders as a table, [`compare`] sets two runs side by side, and
 //! [`draw_plot`] draws the latency distributions.
 //!
-//! Latencies follow the definitions in the README: first-partial latency is the first partial with text minus the
-//! capture time of the segment's first speech frame; the final latency is split into the endpoint wait (capture of
-//! the last speech frame to the endpoint decision) and the compute after the endpoint (decision to the final event).
+//! Latencies follow the definitions in docs/CLI.md (`earshot bench`): first-partial latency is the first partial with
+//! text minus the capture time of the segment's first speech frame; the final latency is split into the endpoint wait
+//! (capture of the last speech frame to the endpoint decision) and the compute after the endpoint (decision to the
+//! final event).
 //! RTF is wall time over audio time, as fast as possible.
 
 mod corpus;

@@ -31,7 +31,7 @@ pub struct RuntimeOptions {
     /// audio thread).
     pub threads: usize,
     /// Intra-op threads of the decoder session: its steps are small, and between them in live use a non-spinning
-    /// pool falls asleep, so 1 thread answers faster (measured in the README). Files use `threads` for both (see
+    /// pool falls asleep, so 1 thread answers faster (measured: docs/DESIGN.md). Files use `threads` for both (see
     /// [`RuntimeOptions::for_files`]).
     pub decoder_threads: usize,
 }
@@ -48,7 +48,7 @@ impl Default for RuntimeOptions {
 impl RuntimeOptions {
     /// The options for work that is not live (`earshot transcribe`, `bench --fast`): decoder steps come back to
     /// back there, so the decoder session gets the encoder's `threads` too (on the 2-core machine `bench --fast
-    /// --no-partials` RTF 0.027-0.029 -> 0.022-0.025, README). Never fewer decoder threads than the profile's.
+    /// --no-partials` RTF 0.027-0.029 -> 0.022-0.025, docs/DESIGN.md). Never fewer decoder threads than the profile's.
     pub fn for_files(self) -> RuntimeOptions {
         RuntimeOptions {
             decoder_threads: self.decoder_threads.max(self.threads),
@@ -582,12 +582,12 @@ fn open_session(
         // Memory patterns off: ONNX Runtime would plan one block for all of a run's intermediate tensors per input
         // shape and take it from its arena; the encoder sees many window lengths (partials, the 10 and 30 s
         // searches) and the decoder a longer cache every step, so those blocks piled up. Off, peak RSS fell 181 ->
-        // 160 MB (default, real time) and 319 -> 237 MB (`accurate`) at the same speed (README "Measured numbers").
+        // 160 MB (default, real time) and 319 -> 237 MB (`accurate`) at the same speed (docs/DESIGN.md, Memory).
         .with_memory_pattern(false)
         .map_err(|e| wrap(e.into()))?
         // On x86-64 without VNNI (AVX2, AVX-512F), ONNX Runtime's u8s8 int8 MatMul sums pairs of products into
         // saturating 16-bit lanes; this switch makes it convert the int8 weights so no sum overflows (no effect
-        // with VNNI or on ARM). Measured on an AVX2 machine: see README "Measured numbers".
+        // with VNNI or on ARM). Measured on an AVX2 machine: docs/DESIGN.md.
         .with_config_entry("session.x64quantprecision", "1")
         .map_err(|e| wrap(e.into()))?
         .commit_from_file(path)
