@@ -2,6 +2,7 @@
 
 mod bias;
 mod guards;
+mod listed;
 mod search;
 mod term_check;
 mod vocabulary;
@@ -44,7 +45,7 @@ pub struct DecodeOptions {
     /// A final decoded with a narrower beam than this (greedy) whose average token log-probability is below
     /// `fallback_logprob` is searched again with this beam width on the same encoder output; 1 turns it off.
     /// The decode-time counterpart of whisper.cpp's and faster-whisper's temperature fallback. With a vocabulary
-    /// list, finals are searched with this beam from the start (and get the term check).
+    /// list, the biased search of a final uses this beam (and gets the term check).
     pub fallback_beam_size: usize,
     /// See `fallback_beam_size`.
     pub fallback_logprob: f32,
@@ -240,10 +241,8 @@ impl DecodeOptions {
 /// `fallback_window_frames` is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is
 /// kept when the model finds it more likely; the no-speech gate then judges the text kept. With a forced prefix the
 /// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
-/// vocabulary is searched with the wider of `beam_size` and `fallback_beam_size` from the start, and a final of a
-/// beam search with a vocabulary gets the term check after the search (see `term_check`): the fusion alone
-/// recovers far fewer terms in a greedy search. Partials get the fusion bias only (on greedy finals the check placed
-/// terms into utterances without any: the dev set's README).
+/// vocabulary is decoded as without it, and then gets the listed terms the model accepts (see `listed`); partials
+/// get the fusion bias only.
 pub fn decode_segment(
     decoder: Decoder,
     frames: &[f32],
@@ -252,20 +251,58 @@ pub fn decode_segment(
     prefix: Prefix,
     fallback: bool,
 ) -> Result<SegmentDecode> {
-    let model = decoder.model;
-    let coefficients = model.manifest().frontend.mfcc_coefficients;
-    let n = frames.len() / coefficients;
-    let max_tokens = options.max_tokens_base
+    let Some(bias) = decoder.bias.filter(|_| fallback) else {
+        return decode_plain(decoder, frames, seconds, options, prefix, fallback).map(|(d, _)| d);
+    };
+    let unbiased = Decoder {
+        bias: None,
+        ..decoder
+    };
+    let (mut decoded, audio) = decode_plain(unbiased, frames, seconds, options, prefix, fallback)?;
+    if decoded.no_speech {
+        return Ok(decoded);
+    }
+    let started = Instant::now();
+    let tokens = listed::add_terms(
+        decoder,
+        bias,
+        &audio,
+        &decoded.hypothesis,
+        options.beam_size.max(options.fallback_beam_size),
+        token_cap(options, seconds, prefix),
+        prefix,
+    )?;
+    decoded.text = decoder.detokenize(&tokens).trim().to_string();
+    decoded.hypothesis.tokens = tokens;
+    decoded.decoder_time += started.elapsed();
+    Ok(decoded)
+}
+
+/// Most tokens a segment of `seconds` may decode to (beyond a forced prefix).
+fn token_cap(options: &DecodeOptions, seconds: f32, prefix: Prefix) -> usize {
+    options.max_tokens_base
         + (options.max_tokens_per_second * seconds.max(0.0)).ceil() as usize
         + match prefix {
             Prefix::None => 0,
             Prefix::Forced(p) => p.len(),
-        };
-    let beam_size = if fallback && decoder.bias.is_some() {
-        options.beam_size.max(options.fallback_beam_size)
-    } else {
-        options.beam_size
-    };
+        }
+}
+
+/// [`decode_segment`] with the decoder's bias (if any) as fusion only; also returns the encoder output the text was
+/// decoded from.
+fn decode_plain(
+    decoder: Decoder,
+    frames: &[f32],
+    seconds: f32,
+    options: &DecodeOptions,
+    prefix: Prefix,
+    fallback: bool,
+) -> Result<(SegmentDecode, AudioContext)> {
+    let model = decoder.model;
+    let coefficients = model.manifest().frontend.mfcc_coefficients;
+    let n = frames.len() / coefficients;
+    let max_tokens = token_cap(options, seconds, prefix);
+    let beam_size = options.beam_size;
     // Encode in a window of `padded` frames and search it with `beam` hypotheses.
     let attempt = |padded: usize,
                    padding: Padding,
@@ -376,21 +413,12 @@ pub fn decode_segment(
         no_speech = gated(&hypothesis);
     }
     hypothesis.decoder_calls = calls;
-    if let (Some(bias), true, false, true) = (decoder.bias, fallback, no_speech, beam_size > 1) {
-        let started = Instant::now();
-        let checked = term_check::place_terms(decoder, &audio, bias, &hypothesis.tokens)?;
-        if checked != hypothesis.tokens {
-            text = decoder.detokenize(&checked);
-            hypothesis.tokens = checked;
-        }
-        decoder_time += started.elapsed();
-    }
     let text = if no_speech {
         String::new()
     } else {
         text.trim().to_string()
     };
-    Ok(SegmentDecode {
+    let decoded = SegmentDecode {
         text,
         hypothesis,
         no_speech,
@@ -400,5 +428,6 @@ pub fn decode_segment(
         loop_cut,
         encoder_time,
         decoder_time,
-    })
+    };
+    Ok((decoded, audio))
 }

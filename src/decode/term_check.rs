@@ -6,7 +6,8 @@
 //! the term's first token a log-probability above [`FIRST_TOKEN_FLOOR`] and the span itself was not much more
 //! likely. Each such variant is scored by the model (no bias) over the term and the token after it, and the best is
 //! kept when it loses at most [`ACCEPT_LOSS`] against the text as it was (nothing, when it would replace another
-//! listed term: then the model must prefer it outright). Run on finals of a beam search only (see `decode_segment`).
+//! listed term: then the model must prefer it outright). Run on the biased search of a final (see `listed`), whose
+//! own acceptance then judges every term placed.
 //! Thresholds measured on the dev set: tests/fixtures/vocabulary/README.md.
 
 use super::search::next_token_logprobs;
@@ -122,7 +123,7 @@ pub(crate) fn place_terms(
 }
 
 /// Log-probability of token `t` in row `j` of `rows` (`vocab` wide); minus infinity outside them.
-fn logprob(rows: &[f32], vocab: usize, j: usize, t: u32) -> f32 {
+pub(crate) fn logprob(rows: &[f32], vocab: usize, j: usize, t: u32) -> f32 {
     rows.get(j * vocab + t as usize)
         .copied()
         .unwrap_or(f32::NEG_INFINITY)

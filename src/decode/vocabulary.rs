@@ -91,6 +91,15 @@ impl Vocabulary {
             .is_some_and(|&b| b == b' ')
     }
 
+    /// True when token `id` goes on the word before it: its text begins with a letter or digit (not a space, not
+    /// punctuation).
+    pub fn continues_word(&self, id: u32) -> bool {
+        self.tokens
+            .get(id as usize)
+            .and_then(|t| t.first())
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b >= 0x80)
+    }
+
     /// True when token `id` is punctuation only (no letter or digit, no leading space: ".", "?", ",").
     pub fn is_punctuation(&self, id: u32) -> bool {
         self.tokens

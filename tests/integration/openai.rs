@@ -186,25 +186,30 @@ fn language_and_prompt_are_honoured() {
     );
     assert_eq!(en["result"]["text"], transcribe_text("q02.wav").as_str());
     // The prompt's names bias decoding as a vocabulary list does.
-    let clip = root().join("tests/fixtures/vocabulary/term07.wav");
+    let clip = root().join("tests/fixtures/vocabulary/term19.wav");
     let clip = clip.to_str().unwrap();
     let plain = client(&server, &["transcribe", clip]);
     let prompted = client(
         &server,
-        &["transcribe", clip, "--prompt", "A call with Joaquin."],
+        &[
+            "transcribe",
+            clip,
+            "--prompt",
+            "A question about PostgreSQL.",
+        ],
     );
     assert!(
         !plain["result"]["text"]
             .as_str()
             .unwrap()
-            .contains("Joaquin"),
+            .contains("PostgreSQL"),
         "{plain}"
     );
     assert!(
         prompted["result"]["text"]
             .as_str()
             .unwrap()
-            .contains("Joaquin"),
+            .contains("PostgreSQL"),
         "{prompted}"
     );
 }

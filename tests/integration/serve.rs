@@ -422,8 +422,8 @@ fn four_concurrent_clients_in_real_time_all_get_their_transcripts() {
 
 #[test]
 fn the_servers_own_list_biases_every_connection_and_names_add_to_it() {
-    let server = Server::start(&["--vocabulary", "Joaquin"]);
-    let clip = root().join("tests/fixtures/vocabulary/term07.wav");
+    let server = Server::start(&["--vocabulary", "PostgreSQL"]);
+    let clip = root().join("tests/fixtures/vocabulary/term19.wav");
     let clip = clip.to_str().unwrap();
     for args in [
         vec!["stream", clip],
@@ -434,7 +434,7 @@ fn the_servers_own_list_biases_every_connection_and_names_add_to_it() {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        assert!(text.contains("Joaquin"), "{out}");
+        assert!(text.contains("PostgreSQL"), "{out}");
     }
 }
 
@@ -442,14 +442,21 @@ fn the_servers_own_list_biases_every_connection_and_names_add_to_it() {
 fn transcript_names_bias_the_utterance_they_come_with() {
     // Home Assistant sends its entity and area names with `transcribe`; they are the utterance's vocabulary.
     let server = Server::start(&[]);
-    let clip = root().join("tests/fixtures/vocabulary/term07.wav");
+    let clip = root().join("tests/fixtures/vocabulary/term19.wav");
     let clip = clip.to_str().unwrap();
     let plain = server.client(&["stream", clip]);
-    let named = server.client(&["stream", "--name", "Joaquin", "--name", "Living Room", clip]);
+    let named = server.client(&[
+        "stream",
+        "--name",
+        "PostgreSQL",
+        "--name",
+        "Living Room",
+        clip,
+    ]);
     let plain = plain["utterances"][0]["text"].as_str().unwrap().to_string();
     let named = named["utterances"][0]["text"].as_str().unwrap().to_string();
-    assert!(!plain.contains("Joaquin"), "{plain}");
-    assert!(named.contains("Joaquin"), "{named}");
+    assert!(!plain.contains("PostgreSQL"), "{plain}");
+    assert!(named.contains("PostgreSQL"), "{named}");
     // The names apply to that utterance only.
     let again = server.client(&["stream", clip]);
     assert_eq!(again["utterances"][0]["text"].as_str().unwrap(), plain);
@@ -622,10 +629,10 @@ fn term_lists_are_capped_before_any_work_and_the_servers_own_list_does_not_count
             .contains("more than 10000 different terms"),
         "{huge}"
     );
-    let clip = root().join("tests/fixtures/vocabulary/term07.wav");
-    let named = server.client(&["stream", "--name", "Joaquin", clip.to_str().unwrap()]);
+    let clip = root().join("tests/fixtures/vocabulary/term19.wav");
+    let named = server.client(&["stream", "--name", "PostgreSQL", clip.to_str().unwrap()]);
     let text = named["utterances"][0]["text"].as_str().unwrap_or_default();
-    assert!(text.contains("Joaquin"), "{named}");
+    assert!(text.contains("PostgreSQL"), "{named}");
 }
 
 #[test]

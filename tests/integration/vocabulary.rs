@@ -125,26 +125,27 @@ fn listed_terms_are_recognised_more_often_and_plain_speech_is_not_hurt() {
         errors_without as f64 * 100.0 / words as f64,
         errors_with as f64 * 100.0 / words as f64,
     );
-    // 23.3 % -> 80.0 % on 2026-12-02 (fusion alone: 68.3 %; the rest is the term check of beam finals).
+    // 25.0 % -> 51.7 % on 2026-12-06: a term is kept only where the model, without the bias, scores the text with it
+    // at most 3.5 nats below the text without it (it was 76.7 % when the list also changed term-free speech).
     assert!(
-        recall_with >= recall_without + 0.5,
+        recall_with >= recall_without + 0.2,
         "recall {recall_without:.2} -> {recall_with:.2}"
     );
     assert_eq!(
         inserted, 0,
         "a listed term that was never spoken was inserted"
     );
-    // Within 3 words (1 point) of the plain utterances' errors without the list (the target is 0.3 points).
+    // The list adds no error to the utterances without its terms.
     assert!(
-        errors_with <= errors_without + 3,
+        errors_with <= errors_without,
         "{errors_without} -> {errors_with} errors"
     );
 }
 
 #[test]
 fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
-    // term07: "Ask Joaquin whether the van is free tomorrow."; without help tiny.en writes "Jokwyn".
-    let clip = "tests/fixtures/vocabulary/term07.wav";
+    // term19: "The PostgreSQL database needs a new index."; without help tiny.en writes "Postker SQL".
+    let clip = "tests/fixtures/vocabulary/term19.wav";
     let dir = crate::common::scratch_dir("vocabulary-surfaces");
     let text = |out: &std::process::Output| {
         assert!(
@@ -155,12 +156,12 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let plain = text(&crate::common::earshot(&["transcribe", clip]));
-    assert!(!plain.contains("Joaquin"), "{plain}");
+    assert!(!plain.contains("PostgreSQL"), "{plain}");
     // A profile's [vocabulary] table.
     let profile = dir.join("names.toml");
     std::fs::write(
         &profile,
-        "name = \"names\"\ndescription = \"test\"\n[vocabulary]\nterms = [\"Joaquin\", \"Living Room\"]\nstrength = 5.0\n",
+        "name = \"names\"\ndescription = \"test\"\n[vocabulary]\nterms = [\"PostgreSQL\", \"Living Room\"]\nstrength = 5.0\n",
     )
     .unwrap();
     let profile = profile.to_str().unwrap();
@@ -170,7 +171,7 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
         profile,
         clip
     ]))
-    .contains("Joaquin"));
+    .contains("PostgreSQL"));
     // The flags replace the profile's list: with another list the name is not biased any more.
     let replaced = text(&crate::common::earshot(&[
         "transcribe",
@@ -189,15 +190,18 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
         "--fast",
         "--json",
         "--vocabulary",
-        "Joaquin",
+        "PostgreSQL",
     ]));
     let finals: Vec<&str> = live.lines().filter(|l| l.contains("\"final\"")).collect();
-    assert!(finals.len() == 1 && finals[0].contains("Joaquin"), "{live}");
+    assert!(
+        finals.len() == 1 && finals[0].contains("PostgreSQL"),
+        "{live}"
+    );
     let manifest = dir.join("manifest.tsv");
     std::fs::write(
         &manifest,
         format!(
-            "{}\tAsk Joaquin whether the van is free tomorrow.\n",
+            "{}\tThe PostgreSQL database needs a new index.\n",
             root().join(clip).display()
         ),
     )
@@ -208,7 +212,7 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
         "--fast",
         "--no-partials",
         "--vocabulary",
-        "Joaquin",
+        "PostgreSQL",
         "--json",
         report.to_str().unwrap(),
         manifest.to_str().unwrap(),
@@ -217,10 +221,10 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(
         report["profile"]["vocabulary"]["terms"],
-        serde_json::json!(["Joaquin"])
+        serde_json::json!(["PostgreSQL"])
     );
     assert!(
-        report.to_string().contains("Ask Joaquin whether"),
+        report.to_string().contains("The PostgreSQL database"),
         "no biased final in the report"
     );
     // Bad lists and strengths: exit 6 naming the flag or the profile field.
@@ -253,23 +257,13 @@ fn the_profile_table_and_the_flags_bias_transcribe_listen_and_bench() {
 }
 
 #[test]
-fn the_term_check_of_beam_finals_places_terms_the_search_missed() {
-    // With the list, beam 5 alone writes "Eva" (term01) and "Hubridge" (term43): the term check of the final puts
-    // the listed spelling where the model accepts it. With a list, the default profile's finals take its fallback
-    // beam (5) from the start even at --beam 1; a profile without the fallback beam (Pi Zero 2 W) leaves greedy
-    // finals to the fusion.
-    let run_with = |profile: &str, clip: &str, list: &str, beam: &str| {
-        let out = crate::common::earshot(&[
-            "transcribe",
-            "-q",
-            "--profile",
-            profile,
-            "--beam",
-            beam,
-            "--vocabulary",
-            list,
-            &format!("tests/fixtures/vocabulary/{clip}.wav"),
-        ]);
+fn a_list_adds_its_terms_where_the_model_accepts_them_and_changes_nothing_else() {
+    let run_with = |profile: &str, clip: &str, list: Option<&str>| {
+        let mut args = vec!["transcribe", "-q", "--profile", profile, clip];
+        if let Some(list) = list {
+            args.extend(["--vocabulary", list]);
+        }
+        let out = crate::common::earshot(&args);
         assert!(
             out.status.success(),
             "{}",
@@ -277,21 +271,46 @@ fn the_term_check_of_beam_finals_places_terms_the_search_missed() {
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
-    let run = |clip: &str, list: &str, beam: &str| run_with("default", clip, list, beam);
+    let run = |clip: &str, list: Option<&str>| run_with("default", clip, list);
+    let list = std::fs::read_to_string(root().join("tests/fixtures/vocabulary/terms.txt"))
+        .unwrap()
+        .lines()
+        .filter(|t| !t.trim().is_empty() && !t.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Without the list the model writes "Shelley" and "Postker SQL"; the biased search (and the term check) find
+    // the listed spelling, and the model without the bias accepts it there.
+    let term16 = "tests/fixtures/vocabulary/term16.wav";
     assert_eq!(
-        run("term01", "Aoife", "5"),
-        "Send a message to Aoife saying I am on my way."
+        run(term16, None),
+        "Switch off the Shelley plug in the garage."
     );
     assert_eq!(
-        run("term43", "ESPHome, Hue Bridge", "5"),
-        "ESPHome talks to the Hue Bridge over the local network."
+        run(term16, Some(&list)),
+        "Switch off the Shelly plug in the garage."
     );
+    let term19 = "tests/fixtures/vocabulary/term19.wav";
     assert_eq!(
-        run("term01", "Aoife", "1"),
-        "Send a message to Aoife saying I am on my way."
+        run(term19, Some(&list)),
+        "The PostgreSQL database needs a new index."
     );
-    assert!(!run_with("raspberry-pi-zero-2w", "term01", "Aoife", "1").contains("Aoife"));
-    // A list of terms none of which is spoken changes nothing in a plain utterance.
-    let plain = run("plain01", "Kubernetes, Nguyen, Shelly", "5");
+    // Term-free speech the list used to change ("He left Joaquin on ...", "... opens at nginx Saturday."): the text
+    // is exactly what it is without the list, with the 30 terms and with the term that was put there alone.
+    for (clip, term) in [("free003", "Joaquin"), ("free047", "nginx")] {
+        let clip = format!("tests/fixtures/vocabulary_harm/{clip}.wav");
+        let plain = run(&clip, None);
+        assert!(!plain.contains(term), "{plain}");
+        assert_eq!(run(&clip, Some(&list)), plain);
+        assert_eq!(run(&clip, Some(term)), plain);
+    }
+    // A profile without the fallback beam (Pi Zero 2 W) searches the list greedily, with the same acceptance.
+    assert_eq!(
+        run_with("raspberry-pi-zero-2w", term16, Some(&list)),
+        "Switch off the Shelly plug in the garage."
+    );
+    let plain = run(
+        "tests/fixtures/vocabulary/plain01.wav",
+        Some("Kubernetes, Nguyen, Shelly"),
+    );
     assert_eq!(plain, "Turn on the lights in the bathroom.");
 }
