@@ -23,7 +23,7 @@ const MAX_TERM_LOSS: f32 = 3.5;
 /// [`NEAR_MARGIN`] of the token the plain text has there.
 const NEAR_FLOOR: f32 = -8.5;
 /// See [`NEAR_FLOOR`].
-const NEAR_MARGIN: f32 = 6.0;
+const NEAR_MARGIN: f32 = 3.0;
 
 /// The unbiased model's log-probabilities over a text: row j is the next token after `prompt + tokens[..j]`; and
 /// the decoder cache of that call, to score other endings of the text from any point.
