@@ -6,7 +6,7 @@ name rooms and devices, dictation with punctuation, numbers and money; the dev c
 sentence clean and once more in pink or brown noise at 10 or 20 dB SNR. Also writes the term lists a user (or Home
 Assistant) would send: 30 (the vocabulary dev set's), 100 and 1,000 terms (names, rooms, devices, products, jargon).
 
-    python benches/vocabulary/make_harm_set.py --out DIR          # DIR/<id>.wav + DIR/manifest.tsv (about 2 minutes)
+    python benches/vocabulary/make_harm_set.py --out DIR [--set held-out]   # DIR/<id>.wav + DIR/manifest.tsv
     python benches/vocabulary/make_harm_set.py --lists-only       # benches/vocabulary/lists/{30,100,1000}.txt
 
 manifest.tsv: file, group (clean, noise10, noise20), voice, text. The audio (about 30 MB) stays out of git; the lists
@@ -143,6 +143,60 @@ SENTENCES = [
     "Remind me to water the plants on Sunday.",
 ]
 
+# The held-out split: other sentences of the same kinds, never used to set the acceptance margin.
+HELD_OUT = [
+    "Tell Eva the meeting moved to Tuesday.",
+    "Ask Ava to feed the cat tonight.",
+    "Joan is driving us to the station.",
+    "The key is under the flower pot.",
+    "We walked along the huge bridge at dawn.",
+    "The shell was pink and very smooth.",
+    "Sally left a note on the fridge door.",
+    "The tomato plants need more water.",
+    "I need a new leaf for the dining table.",
+    "Ready or not, here I come.",
+    "The terrace is lovely in the evening.",
+    "Every platform was crowded this morning.",
+    "It is not possible to park here after six.",
+    "The promise was kept, just about.",
+    "A slice of raspberry pie, please.",
+    "The soup tastes better the next day.",
+    "The cupboard is empty again.",
+    "Post the photos to the family group.",
+    "The robot cleaner got stuck under the sofa.",
+    "The echo in the cathedral was beautiful.",
+    "Turn on the lights in the hallway.",
+    "Set the bedroom to eighteen degrees.",
+    "Switch off the coffee machine.",
+    "Open the blinds in the kitchen halfway.",
+    "Start the dishwasher after dinner.",
+    "Lock the front door at ten.",
+    "Play the news on the kitchen speaker.",
+    "Turn the garden lights off at midnight.",
+    "Is the back door open?",
+    "Dim the lamp in the corner.",
+    "Dear Sam, thanks for the lovely dinner.",
+    "The results look good, but we need more data.",
+    "Please send the invoice by Friday, if you can.",
+    "We will meet at the usual place.",
+    "The train was full, so I stood all the way.",
+    "Sorry, I missed your call this morning.",
+    "The garden looks wonderful after the rain.",
+    "Could you check the tyres before the trip?",
+    "The concert starts at half past seven.",
+    "My sister lives near the old mill.",
+    "The ticket costs forty five pounds.",
+    "Meet me at gate twelve at four fifteen.",
+    "The package weighs two and a half kilos.",
+    "We are leaving on the third of June.",
+    "Add two hundred grams of sugar.",
+    "What is the fastest way to the hospital?",
+    "When does the bakery open on Sunday?",
+    "Who left the window open?",
+    "How much milk do we have left?",
+    "Where are my reading glasses?",
+]
+
 # Home Assistant's kind of names beside the 30 of the vocabulary dev set: contacts, areas, devices, products.
 EXTRA_70 = [
     "Ciaran", "Grainne", "Oisin", "Dervla", "Padraig", "Eilidh", "Ruairi", "Sinead", "Ailbhe", "Caoimhe",
@@ -207,6 +261,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--lists-only", action="store_true")
+    parser.add_argument("--set", choices=["dev", "held-out"], default="dev",
+                        help="held-out: other sentences, other voices in turn and noise (never used for tuning)")
     args = parser.parse_args()
     LISTS.mkdir(exist_ok=True)
     for n, terms in make_lists().items():
@@ -223,12 +279,13 @@ def main() -> None:
     from make_dev_corpus import VOICES, add_noise, coloured_noise, synth
 
     args.out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(20261206)
+    sentences, seed, turn = (SENTENCES, 20261206, 0) if args.set == "dev" else (HELD_OUT, 20261207, 5)
+    rng = np.random.default_rng(seed)
     voices = {"piper": piper_voice()}
     names = list(VOICES)
     rows = []
-    for i, text in enumerate(SENTENCES):
-        voice = names[i % len(names)]
+    for i, text in enumerate(sentences):
+        voice = names[(i + turn) % len(names)]
         audio = synth(voices, voice, text)
         write_wav(args.out / f"free{i + 1:03d}.wav", audio, RATE_HZ)
         rows.append(f"free{i + 1:03d}.wav\tclean\t{voice}\t{text}")
@@ -237,7 +294,7 @@ def main() -> None:
         write_wav(args.out / f"free{i + 1:03d}_{colour}{snr:.0f}.wav", noisy, RATE_HZ)
         rows.append(f"free{i + 1:03d}_{colour}{snr:.0f}.wav\tnoise{snr:.0f}\t{voice}\t{text}")
     (args.out / "manifest.tsv").write_text("file\tgroup\tvoice\ttext\n" + "\n".join(rows) + "\n")
-    print(f"{len(rows)} clips ({len(SENTENCES)} sentences, clean and noisy) in {args.out}")
+    print(f"{len(rows)} clips ({len(sentences)} sentences, clean and noisy) in {args.out}")
 
 
 if __name__ == "__main__":
