@@ -29,6 +29,7 @@ from pipecat.audio.turn.base_turn_analyzer import EndOfTurnState
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams, VADState
+from turn_stats import latency_summary, quantile
 
 RATE = 16000
 CHUNK = 512  # Silero's window at 16 kHz (32 ms)
@@ -72,11 +73,6 @@ async def decisions(pcm: np.ndarray, model_ms: list[float]) -> list[float]:
     return ended
 
 
-def quantile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))] if values else None
-
-
 def score(session, ended):
     rows, turns = [], session["turns"]
     for k, t in enumerate(turns):
@@ -106,15 +102,8 @@ def main():
             assert w.getframerate() == RATE and w.getnchannels() == 1
             pcm = np.frombuffer(w.readframes(w.getnframes()), np.int16)
         rows += score(session, asyncio.run(decisions(pcm, model_ms)))
-    complete = [r["latency_ms"] for r in rows if r["kind"] == "complete" and "latency_ms" in r]
-    paused = [r for r in rows if r["kind"] == "paused"]
     s = {
-        "sessions": len(sessions), "turns": len(rows), "noisy": a.noisy,
-        "complete_latency_ms_p50": quantile(complete, 0.5), "complete_latency_ms_p95": quantile(complete, 0.95),
-        "paused_latency_ms_p50": quantile([r["latency_ms"] for r in paused if "latency_ms" in r], 0.5),
-        "paused_latency_ms_p95": quantile([r["latency_ms"] for r in paused if "latency_ms" in r], 0.95),
-        "premature_percent": 100.0 * sum(r["premature"] for r in paused) / max(1, len(paused)),
-        "late_turns": sum(r["late"] for r in rows),
+        "sessions": len(sessions), "turns": len(rows), "noisy": a.noisy, **latency_summary(rows),
         "smart_turn_call_ms_p50": quantile(model_ms, 0.5), "smart_turn_call_ms_p95": quantile(model_ms, 0.95),
     }
     print(f"pipecat, {s['turns']} turns, {'noisy' if a.noisy else 'clean'}: decision after end of speech complete p50 "

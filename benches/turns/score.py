@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from wer import edit_distance, normalize  # noqa: E402
+from turn_stats import latency_summary  # noqa: E402
 
 CHUNK_S = 0.02
 
@@ -79,11 +80,6 @@ def run_session_offline(binary, extra, wav_path):
     return 0.0, finals
 
 
-def quantile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))] if values else None
-
-
 def score(session, started, finals):
     turns = session["turns"]
     rows = []
@@ -126,19 +122,12 @@ def main():
 
     with ThreadPoolExecutor(a.parallel) as pool:
         rows = [row for rows in pool.map(one, sessions) for row in rows]
-    complete = [r for r in rows if r["kind"] == "complete" and not r["missing"]]
-    paused = [r for r in rows if r["kind"] == "paused" and not r["missing"]]
     errors, words = sum(r["errors"] for r in rows), sum(r["words"] for r in rows)
     summary = {
         "sessions": len(sessions), "turns": len(rows), "noisy": a.noisy, "earshot_args": a.earshot_arg,
-        "complete_latency_ms_p50": quantile([r["latency_ms"] for r in complete], 0.5),
-        "complete_latency_ms_p95": quantile([r["latency_ms"] for r in complete], 0.95),
-        "paused_latency_ms_p50": quantile([r["latency_ms"] for r in paused], 0.5),
-        "paused_latency_ms_p95": quantile([r["latency_ms"] for r in paused], 0.95),
+        **latency_summary(rows),
         "paused_turns": sum(r["kind"] == "paused" for r in rows),
-        "premature_percent": 100.0 * sum(r.get("premature", False) for r in paused) / max(1, len(paused)),
         "missing_turns": sum(r["missing"] for r in rows),
-        "late_turns": sum(r.get("late", False) for r in rows),
         "wer_percent": 100.0 * errors / max(1, words), "errors": errors, "words": words,
     }
     s = summary

@@ -1,0 +1,26 @@
+"""The turn-timing summary both turn scorers report (score.py for earshot, pipecat_turns.py for pipecat), from rows
+with `kind` ("complete" or "paused"), `latency_ms` when the turn ended after its speech, `premature` for paused turns,
+`late`, and `missing` where a scorer can miss a turn. No dependencies, so either script's environment can import it."""
+from __future__ import annotations
+
+import math
+
+
+def quantile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))] if values else None
+
+
+def latency_summary(rows) -> dict:
+    """End of speech -> turn end p50/p95 for complete and for paused turns, the share of paused turns ended inside
+    the pause, and the turns whose end came after the next turn began."""
+    seen = [r for r in rows if not r.get("missing", False)]
+    complete = [r["latency_ms"] for r in seen if r["kind"] == "complete" and "latency_ms" in r]
+    paused_rows = [r for r in seen if r["kind"] == "paused"]
+    paused = [r["latency_ms"] for r in paused_rows if "latency_ms" in r]
+    return {
+        "complete_latency_ms_p50": quantile(complete, 0.5), "complete_latency_ms_p95": quantile(complete, 0.95),
+        "paused_latency_ms_p50": quantile(paused, 0.5), "paused_latency_ms_p95": quantile(paused, 0.95),
+        "premature_percent": 100.0 * sum(r.get("premature", False) for r in paused_rows) / max(1, len(paused_rows)),
+        "late_turns": sum(r.get("late", False) for r in rows),
+    }
