@@ -256,6 +256,11 @@ impl Bias {
         self.tokens.iter().flat_map(|t| &t.spellings)
     }
 
+    /// Each distinct token a listed term's spelling starts with.
+    pub(crate) fn first_tokens(&self) -> impl Iterator<Item = u32> + '_ {
+        self.index.first_tokens.iter().map(|&(token, _)| token)
+    }
+
     /// Bonus for a token that starts a term: smaller than for one that continues a started term, so a term is not
     /// begun on weak evidence (measured on the dev set: tests/fixtures/vocabulary/README.md).
     fn start_bonus(&self) -> f32 {

@@ -78,17 +78,13 @@ fn score_text(
 /// biased search or the term check put a term there.
 fn near_a_term(decoder: Decoder, bias: &Bias, rows: &[f32], tokens: &[u32]) -> bool {
     let vocab = decoder.model.manifest().decoder.vocab_size;
-    let firsts: Vec<u32> = bias
-        .spellings()
-        .filter_map(|s| s.first().copied())
-        .collect();
     (0..=tokens.len())
         .filter(|&j| j == 0 || j == tokens.len() || decoder.vocabulary.starts_word(tokens[j]))
         .any(|j| {
             let here = tokens
                 .get(j)
                 .map_or(f32::NEG_INFINITY, |&t| logprob(rows, vocab, j, t));
-            firsts.iter().any(|&t| {
+            bias.first_tokens().any(|t| {
                 let p = logprob(rows, vocab, j, t);
                 p > NEAR_FLOOR && (here.is_infinite() || p > here - NEAR_MARGIN)
             })
