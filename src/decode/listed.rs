@@ -147,14 +147,9 @@ fn whole_words(
         (start == 0 || !vocabulary.continues_word(text[start]))
             && text.get(end).is_none_or(|&t| !vocabulary.continues_word(t))
     };
-    spellings
-        .iter()
-        .filter(|s| !s.is_empty() && s.len() <= text.len())
-        .flat_map(|s| {
-            (0..=text.len() - s.len())
-                .filter(move |&k| text[k..].starts_with(s))
-                .map(move |k| k..k + s.len())
-        })
+    term_check::occurrences(text, spellings)
+        .into_iter()
+        .map(|(start, end)| start..end)
         .filter(|r| whole(r.start, r.end))
         .collect()
 }

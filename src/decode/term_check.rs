@@ -130,7 +130,7 @@ pub(crate) fn logprob(rows: &[f32], vocab: usize, j: usize, t: u32) -> f32 {
 }
 
 /// Token ranges of `text` that are one of `spellings`.
-fn occurrences<'a>(
+pub(crate) fn occurrences<'a>(
     text: &[u32],
     spellings: impl IntoIterator<Item = &'a Vec<u32>>,
 ) -> Vec<(usize, usize)> {
