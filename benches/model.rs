@@ -58,11 +58,16 @@ fn bench_model(c: &mut Criterion) {
     let frames = fixture_frames(&model, "long02.wav");
     let greedy = Recognizer::new(model.clone(), RecognizerConfig::default()).expect("recognizer");
     let timings = TimingRecorder::default(); // off: recording costs one atomic load per call
+    let prompter = earshot::DecodeOptions::default()
+        .prompter(model.manifest(), &earshot::ConfigSource::BuiltIn)
+        .expect("English prompt");
     let decoder = Decoder {
         model: &model,
         vocabulary: greedy.vocabulary(),
         timings: &timings,
         bias: None,
+        prompter: &prompter,
+        prompt: &model.manifest().tokens.prompt,
     };
     for window in [500usize, 1000, 3000] {
         c.bench_function(&format!("encoder/{window}_frames/{threads}_threads"), |b| {

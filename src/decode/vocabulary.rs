@@ -72,7 +72,9 @@ impl Vocabulary {
         })
     }
 
-    /// Text of `ids`, skipping special tokens; invalid UTF-8 (a character split across segments) becomes U+FFFD.
+    /// Text of `ids`, skipping special tokens. A character whose bytes are not all there yet at the end (byte-level
+    /// tokens split multi-byte characters: a partial cut after the first byte of "é") is left out, so no text ever
+    /// ends inside a character; invalid bytes elsewhere become U+FFFD.
     pub fn detokenize(&self, ids: &[u32]) -> String {
         let mut bytes = Vec::new();
         for &id in ids.iter().filter(|&&id| id < self.first_excluded) {
@@ -80,7 +82,7 @@ impl Vocabulary {
                 bytes.extend_from_slice(token);
             }
         }
-        String::from_utf8_lossy(&bytes).into_owned()
+        complete_utf8(&bytes)
     }
 
     /// True when token `id` starts a new word (its text begins with a space).
@@ -154,9 +156,48 @@ impl Vocabulary {
     }
 }
 
+/// `bytes` as text: invalid sequences become U+FFFD, an incomplete character at the end is dropped.
+fn complete_utf8(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                text.push_str(valid);
+                return text;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                text.push_str(&String::from_utf8_lossy(valid));
+                match e.error_len() {
+                    None => return text, // the end holds the first bytes of a character
+                    Some(bad) => {
+                        text.push(char::REPLACEMENT_CHARACTER);
+                        rest = &after[bad..];
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{byte_table, unicode_to_byte};
+    use super::{byte_table, complete_utf8, unicode_to_byte};
+
+    #[test]
+    fn text_never_ends_inside_a_character() {
+        let word = "Großmutter é 東京".as_bytes();
+        for cut in 0..=word.len() {
+            let text = complete_utf8(&word[..cut]);
+            assert!(word.starts_with(text.as_bytes()), "cut {cut}: {text:?}");
+            assert!(
+                cut - text.len() < 4,
+                "cut {cut}: dropped more than one character"
+            );
+        }
+        assert_eq!(complete_utf8(b"a\xffb"), "a\u{FFFD}b");
+    }
 
     #[test]
     fn byte_table_round_trips_all_256_bytes() {

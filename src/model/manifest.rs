@@ -32,6 +32,9 @@ pub struct Manifest {
     pub tokens: TokenSpec,
     /// Detokenizer data.
     pub tokenizer: TokenizerSpec,
+    /// The language and task tokens of a multilingual pack (absent in an English-only one).
+    #[serde(default)]
+    pub languages: Option<LanguagesSpec>,
     /// The encoder's output at the end of a full window of silence, appended after shorter windows (absent in
     /// packs exported before it existed: they decode without it).
     #[serde(default)]
@@ -112,6 +115,29 @@ pub struct TokenSpec {
 pub struct TokenizerSpec {
     /// Vocabulary file: line i is token i as a byte-level BPE string.
     pub file: String,
+}
+
+/// The language and task tokens of a multilingual pack: its prompt is `start_of_transcript`, the language, the task,
+/// `no_timestamps`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguagesSpec {
+    /// Language codes (ISO 639-1 where there is one, as Whisper spells them), in token order.
+    pub codes: Vec<String>,
+    /// The token of `codes[0]`; `codes[i]` is `first_token + i`.
+    pub first_token: u32,
+    /// `<|transcribe|>`.
+    pub transcribe: u32,
+    /// `<|translate|>` (speech in any language to English text).
+    pub translate: u32,
+}
+
+impl LanguagesSpec {
+    /// The token of language `code`, if the pack knows it.
+    pub fn token(&self, code: &str) -> Option<u32> {
+        let index = self.codes.iter().position(|c| c == code)?;
+        Some(self.first_token + index as u32)
+    }
 }
 
 /// The cross-attention K/V of the last positions of a full encoder window of silence (padded as Whisper pads).
@@ -203,6 +229,21 @@ impl Manifest {
             return bad(format!(
                 "a token id is outside the vocabulary (vocab_size {vocab})"
             ));
+        }
+        if let Some(languages) = &self.languages {
+            let last = languages.first_token as usize + languages.codes.len();
+            let unique: std::collections::HashSet<&String> = languages.codes.iter().collect();
+            if languages.codes.is_empty()
+                || unique.len() != languages.codes.len()
+                || last > vocab as usize
+                || languages.transcribe >= vocab
+                || languages.translate >= vocab
+            {
+                return bad(
+                    "[languages] needs distinct codes whose tokens, transcribe and translate are in the vocabulary"
+                        .into(),
+                );
+            }
         }
         if t.prompt.is_empty() || t.prompt.len() >= self.decoder.max_positions {
             return bad(

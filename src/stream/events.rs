@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::EndpointRule;
-use crate::decode::Guard;
+use crate::decode::{Guard, SpokenLanguage};
 
 fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64() * 1000.0)
@@ -32,6 +32,8 @@ pub struct Transcript {
     pub end_s: f64,
     /// Text token ids.
     pub tokens: Vec<u32>,
+    /// The language it was decoded in, and the detection's probability (1 when the language was given).
+    pub language: SpokenLanguage,
     /// No-speech probability of the segment.
     pub no_speech_prob: f32,
     /// Mean token log-probability.

@@ -36,7 +36,7 @@ pub use push::PushStream;
 use turn::sounds_unfinished;
 
 use crate::decode::{
-    decode_segment, Bias, DecodeOptions, Decoder, Prefix, SegmentDecode, Vocabulary,
+    decode_segment, Bias, DecodeOptions, Decoder, Prefix, Prompter, SegmentDecode, Vocabulary,
     VocabularyConfig,
 };
 use crate::error::{check_range, ConfigSource, Error, Result};
@@ -124,6 +124,7 @@ pub struct Recognizer {
     vocabulary: Arc<Vocabulary>,
     config: RecognizerConfig,
     bias: Option<Arc<Bias>>,
+    prompter: Arc<Prompter>,
 }
 
 /// A closed segment waiting to be decoded.
@@ -156,6 +157,7 @@ pub struct Stream {
     finished: bool,
     timings: Arc<TimingRecorder>,
     bias: Option<Arc<Bias>>,
+    prompter: Option<Arc<Prompter>>, // the stream's own language (given, or kept after its first final)
 }
 
 impl Recognizer {
@@ -176,11 +178,13 @@ impl Recognizer {
             })?;
             Some(Arc::new(bias))
         };
+        let prompter = Arc::new(config.decode.prompter(manifest, &ConfigSource::BuiltIn)?);
         Ok(Recognizer {
             model,
             vocabulary: Arc::new(vocabulary),
             config,
             bias,
+            prompter,
         })
     }
 
@@ -189,13 +193,26 @@ impl Recognizer {
         &self.vocabulary
     }
 
-    fn decoder<'a>(&'a self, timings: &'a TimingRecorder, bias: Option<&'a Bias>) -> Decoder<'a> {
+    fn decoder<'a>(&'a self, stream: &'a Stream) -> Decoder<'a> {
+        let prompter = stream.prompter.as_deref().unwrap_or(&self.prompter);
         Decoder {
             model: &self.model,
             vocabulary: &self.vocabulary,
-            timings,
-            bias,
+            timings: &stream.timings,
+            bias: stream.bias.as_deref(),
+            prompter,
+            prompt: &self.model.manifest().tokens.prompt,
         }
+    }
+
+    /// The prompter for streams that speak `language` (a code, or `auto` for this recognizer's own rule); the error
+    /// says what the pack cannot do (see [`Stream::set_language`]).
+    pub fn prompter_for(&self, language: &str) -> std::result::Result<Arc<Prompter>, String> {
+        let d = &self.config.decode;
+        if language == crate::decode::AUTO {
+            return Ok(self.prompter.clone());
+        }
+        Prompter::new(self.model.manifest(), language, &d.languages, d.task).map(Arc::new)
     }
 
     /// This recognizer with a vocabulary bias every new stream starts with (see [`Bias`]; a stream can change it
@@ -209,11 +226,17 @@ impl Recognizer {
     /// its own endpoint rule, or without partial results). The error names the field out of range.
     pub fn with_config(&self, config: RecognizerConfig) -> Result<Recognizer> {
         config.validate(&ConfigSource::BuiltIn)?;
+        let prompter = Arc::new(
+            config
+                .decode
+                .prompter(self.model.manifest(), &ConfigSource::BuiltIn)?,
+        );
         Ok(Recognizer {
             model: self.model.clone(),
             vocabulary: self.vocabulary.clone(),
             config,
             bias: self.bias.clone(),
+            prompter,
         })
     }
 
@@ -257,6 +280,7 @@ impl Recognizer {
             finished: false,
             timings: Arc::default(),
             bias: self.bias.clone(),
+            prompter: None,
         }
     }
 
@@ -320,7 +344,7 @@ impl Recognizer {
     fn decode_final(&self, stream: &Stream, start: u64, end: u64) -> Result<SegmentDecode> {
         let seconds = (end - start) as f64 * stream.frame_s;
         decode_segment(
-            self.decoder(&stream.timings, stream.bias.as_deref()),
+            self.decoder(stream),
             stream.segment_frames(start, end),
             seconds as f32,
             &self.config.decode,
@@ -342,11 +366,18 @@ impl Recognizer {
                 let endpoint_wait = stream
                     .captured_at(segment.last_speech)
                     .map(|t| closed.decided_at.saturating_duration_since(t));
+                if self.config.decode.keep_language && stream.prompter.is_none() {
+                    stream.prompter = self
+                        .prompter
+                        .with_language(&decoded.language.code)
+                        .map(Arc::new);
+                }
                 stream.pending.push_back(TranscriptEvent::Final(Transcript {
                     text: decoded.text,
                     start_s: segment.start as f64 * stream.frame_s,
                     end_s: segment.end as f64 * stream.frame_s,
                     tokens: decoded.hypothesis.tokens.clone(),
+                    language: decoded.language,
                     no_speech_prob: decoded.hypothesis.no_speech_prob,
                     avg_logprob: decoded.hypothesis.avg_logprob(),
                     guard: decoded.guard,
@@ -417,7 +448,7 @@ impl Recognizer {
             _ => Agreement::new(start),
         };
         let decoded = decode_segment(
-            self.decoder(&stream.timings, stream.bias.as_deref()),
+            self.decoder(stream),
             stream.segment_frames(start, end),
             ((end - start) as f64 * stream.frame_s) as f32,
             &self.config.decode,
@@ -449,7 +480,7 @@ impl Recognizer {
                 .and_then(|o| stream.captured_at(o))
                 .map(|t| t.elapsed())
         };
-        let decoder = self.decoder(&stream.timings, stream.bias.as_deref());
+        let decoder = self.decoder(stream);
         let event = TranscriptEvent::Partial(Partial {
             committed: decoder
                 .detokenize(&tokens[..committed])
@@ -540,6 +571,12 @@ impl Stream {
             && self.endpointer_finished
             && self.closed.is_empty()
             && self.pending.is_empty()
+    }
+
+    /// Decode this stream in the language of `prompter` (from [`Recognizer::prompter_for`]), or by the
+    /// recognizer's rule (`None`); it applies from the next decode on.
+    pub fn set_language(&mut self, prompter: Option<Arc<Prompter>>) {
+        self.prompter = prompter;
     }
 
     /// Bias this stream's decoding toward a list of terms (names, jargon), or stop biasing (`None`); it applies from

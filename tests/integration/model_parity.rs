@@ -10,11 +10,16 @@ fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
     let model = model();
     let recognizer = Recognizer::new(model.clone(), RecognizerConfig::default()).unwrap();
     let timings = TimingRecorder::default();
+    let prompter = earshot::DecodeOptions::default()
+        .prompter(model.manifest(), &earshot::ConfigSource::BuiltIn)
+        .unwrap();
     let decoder = Decoder {
         model: &model,
         vocabulary: recognizer.vocabulary(),
         timings: &timings,
         bias: None,
+        prompter: &prompter,
+        prompt: &model.manifest().tokens.prompt,
     };
     let reference = reference_tokens();
     let fixtures = reference["mfcc_fixtures"].as_object().unwrap();

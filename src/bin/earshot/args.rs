@@ -236,9 +236,18 @@ pub struct CommonArgs {
     /// Device profile: a name from firmware-configs/ or a path to a TOML file.
     #[arg(long, default_value = "default")]
     pub profile: String,
-    /// Model pack folder [default: $EARSHOT_MODEL, else ./models/whisper-tiny-en-int8, else the one in the source tree].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    /// Model pack: a folder name under models/ (whisper-tiny-en-int8, whisper-base-int8; see `earshot models`) or a
+    /// path [default: $EARSHOT_MODEL, else the profile's model, else whisper-tiny-en-int8].
+    #[arg(long, value_name = "NAME|DIR")]
+    pub model: Option<String>,
+    /// The language spoken: a code (en, de, fr, ...) or `auto` to detect it per segment (multilingual packs)
+    /// [default: the profile's decode.language, auto].
+    #[arg(long, value_name = "CODE")]
+    pub language: Option<String>,
+    /// `transcribe` (text in the language spoken) or `translate` (English text; multilingual packs)
+    /// [default: the profile's decode.task, transcribe].
+    #[arg(long, value_name = "TASK")]
+    pub task: Option<earshot::Task>,
     /// No progress bar or summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -296,22 +305,37 @@ pub fn source_tree() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-const PACK: &str = "models/whisper-tiny-en-int8";
+/// The pack used when nothing names one.
+pub const DEFAULT_PACK: &str = "whisper-tiny-en-int8";
 
-/// The model pack: `--model`, else `$EARSHOT_MODEL` (when set and not empty), else ./models/whisper-tiny-en-int8,
-/// else the source tree's.
-pub fn model_dir(arg: Option<PathBuf>) -> PathBuf {
-    arg.or_else(|| {
-        std::env::var_os("EARSHOT_MODEL")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
-    .or_else(|| {
-        std::path::Path::new(PACK)
-            .is_dir()
-            .then(|| PathBuf::from(PACK))
-    })
-    .unwrap_or_else(|| source_tree().join(PACK))
+/// Where packs are looked up by name: ./models, then the source tree's.
+pub fn model_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("models"), source_tree().join("models")];
+    dirs.dedup_by(|a, b| a.canonicalize().ok() == b.canonicalize().ok());
+    dirs
+}
+
+/// The model pack: `--model`, else `$EARSHOT_MODEL` (when set and not empty), else the profile's `model`, else
+/// whisper-tiny-en-int8. A name without a `/` that is not a folder here is looked up in ./models, then in the
+/// source tree's models/.
+pub fn model_dir(arg: Option<&str>, profile: Option<&str>) -> PathBuf {
+    let env = std::env::var("EARSHOT_MODEL")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let chosen = arg
+        .map(str::to_string)
+        .or(env)
+        .or(profile.map(str::to_string))
+        .unwrap_or_else(|| DEFAULT_PACK.to_string());
+    let path = PathBuf::from(&chosen);
+    if path.is_dir() || chosen.contains('/') {
+        return path;
+    }
+    let dirs = model_dirs();
+    dirs.iter()
+        .map(|d| d.join(&chosen))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| dirs[dirs.len() - 1].join(&chosen))
 }
 
 /// Profile values a command line overrides.
@@ -339,6 +363,12 @@ impl CommonArgs {
         if let Some(frames) = overrides.ring_frames {
             profile.capture.ring_frames = frames;
         }
+        if let Some(language) = &self.language {
+            profile.decode.language = language.trim().to_lowercase();
+        }
+        if let Some(task) = self.task {
+            profile.decode.task = task;
+        }
         if let Some(detector) = self.end_of_turn {
             profile.endpoint = profile.endpoint.clone().with_detector(match detector {
                 EndOfTurn::Text => earshot::TurnDetector::Text,
@@ -354,7 +384,12 @@ impl CommonArgs {
         &self,
         profile: &earshot::Profile,
     ) -> earshot::Result<std::sync::Arc<earshot::Model>> {
-        earshot::Model::load_with(model_dir(self.model.clone()), profile.runtime)
-            .map(std::sync::Arc::new)
+        let folder = model_dir(self.model.as_deref(), profile.model.as_deref());
+        let model = earshot::Model::load_with(folder, profile.runtime)?;
+        // The language and task against this pack: a clear error before any audio is read.
+        profile
+            .decode
+            .prompter(model.manifest(), &earshot::ConfigSource::CommandLine)?;
+        Ok(std::sync::Arc::new(model))
     }
 }
