@@ -156,18 +156,7 @@ impl Manifest {
     /// Read `model.toml` from a pack folder, check it describes what this build can run, and verify every
     /// file's SHA-256.
     pub fn load(pack: &Path) -> Result<Self> {
-        let path = pack.join("model.toml");
-        if !path.exists() {
-            return Err(Error::pack(
-                pack,
-                "no model.toml here: pass the folder of a model pack (e.g. models/whisper-tiny-en-int8)",
-            ));
-        }
-        let text = crate::text_file::read_text(&path, 1 << 20, "a model pack manifest")
-            .map_err(|reason| Error::pack(&path, reason))?;
-        let manifest: Manifest = toml::from_str(&text)
-            .map_err(|e| Error::pack(&path, crate::error::toml_error(&text, &e)))?;
-        manifest.validate(&path)?;
+        let manifest = Manifest::read(pack)?;
         let end_of_window = manifest.end_of_window.as_ref().map(|e| &e.file);
         for file in [
             Some(&manifest.encoder.file),
@@ -180,6 +169,23 @@ impl Manifest {
         {
             manifest.verify_checksum(pack, file)?;
         }
+        Ok(manifest)
+    }
+
+    /// Read and check `model.toml` from a pack folder without hashing its files (to list packs).
+    pub fn read(pack: &Path) -> Result<Self> {
+        let path = pack.join("model.toml");
+        if !path.exists() {
+            return Err(Error::pack(
+                pack,
+                "no model.toml here: pass the folder of a model pack (e.g. models/whisper-tiny-en-int8)",
+            ));
+        }
+        let text = crate::text_file::read_text(&path, 1 << 20, "a model pack manifest")
+            .map_err(|reason| Error::pack(&path, reason))?;
+        let manifest: Manifest = toml::from_str(&text)
+            .map_err(|e| Error::pack(&path, crate::error::toml_error(&text, &e)))?;
+        manifest.validate(&path)?;
         Ok(manifest)
     }
 

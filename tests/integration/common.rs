@@ -267,3 +267,29 @@ pub fn pack_report(key: &str) -> f64 {
         .as_f64()
         .unwrap_or_else(|| panic!("report.json has no number {key}"))
 }
+
+/// The multilingual Whisper base pack (its graphs are built by `bash .ci/setup --with-base`).
+pub fn base_pack_dir() -> PathBuf {
+    root().join("models/whisper-base-int8")
+}
+
+/// The base pack, loaded once per test binary; a clear failure (not a skip) when its graphs were not built.
+pub fn base_model() -> Arc<Model> {
+    static MODEL: OnceLock<Arc<Model>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let pack = base_pack_dir();
+            assert!(
+                pack.join("encoder.onnx").exists() && pack.join("decoder.onnx").exists(),
+                "{}: the graphs are missing: run `bash .ci/setup --with-base` (the README's test command)",
+                pack.display()
+            );
+            Arc::new(Model::load(pack).expect("load the base pack"))
+        })
+        .clone()
+}
+
+/// A language fixture (tests/fixtures/languages).
+pub fn language_clip(file: &str) -> PathBuf {
+    root().join("tests/fixtures/languages").join(file)
+}

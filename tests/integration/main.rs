@@ -8,6 +8,7 @@ mod common;
 mod corpus;
 mod frontend;
 mod fuzz_regressions;
+mod languages;
 mod listen_cli;
 mod live;
 mod model_parity;

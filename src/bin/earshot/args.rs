@@ -9,7 +9,7 @@ use earshot::sink::Format;
 #[command(
     name = "earshot",
     version,
-    about = "Embedded streaming speech-to-text (Whisper tiny.en, int8, ONNX Runtime)"
+    about = "Embedded streaming speech-to-text (Whisper int8 on ONNX Runtime)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -30,6 +30,8 @@ pub enum Command {
     Devices,
     /// List the device profiles in firmware-configs/.
     Profiles,
+    /// List the model packs in models/: size, languages, measured accuracy and speed.
+    Models,
 }
 
 #[derive(clap::Args)]

@@ -28,7 +28,7 @@ use anyhow::Context;
 use clap::Parser;
 use earshot::{Error, Profile};
 
-use args::{profile_dirs, Cli, Command};
+use args::{model_dirs, profile_dirs, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Devices => devices(),
         Command::Profiles => profiles(),
+        Command::Models => models(),
     };
     match result {
         Ok(code) => code,
@@ -154,6 +155,66 @@ fn profiles() -> anyhow::Result<ExitCode> {
                     .map(|s| s.to_string_lossy())
                     .unwrap_or_default()
             ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `earshot models` prints of a pack's `measured.json` (written by benches/languages/compare.py).
+#[derive(serde::Deserialize)]
+struct Measured {
+    date: String,
+    summary: String,
+}
+
+fn models() -> anyhow::Result<ExitCode> {
+    let mut seen = std::collections::BTreeMap::new();
+    for dir in model_dirs() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.join("model.toml").is_file() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                seen.entry(name).or_insert(path);
+            }
+        }
+    }
+    if seen.is_empty() {
+        anyhow::bail!("no model packs found in {:?}", model_dirs());
+    }
+    for (name, path) in seen {
+        let manifest = match earshot::model::Manifest::read(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                println!("{name:<22} INVALID: {e}");
+                continue;
+            }
+        };
+        let files: Vec<&String> = manifest.checksums.keys().collect();
+        let missing: Vec<&&String> = files.iter().filter(|f| !path.join(f).is_file()).collect();
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(path.join(f)).ok())
+            .map(|m| m.len())
+            .sum();
+        let languages = match &manifest.languages {
+            Some(l) => format!("{} languages", l.codes.len()),
+            None => "English only".into(),
+        };
+        let state = if missing.is_empty() {
+            format!("{:.1} MB", bytes as f64 / 1e6)
+        } else {
+            format!("NOT BUILT (missing {missing:?}: run `bash .ci/setup --with-base`)")
+        };
+        println!("{name:<22} {languages:<14} {state}  ({})", path.display());
+        println!("{:<22} {}", "", manifest.description);
+        let measured = std::fs::read_to_string(path.join("measured.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Measured>(&t).ok());
+        if let Some(m) = measured {
+            println!("{:<22} measured {}: {}", "", m.date, m.summary);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,254 @@
+//! The multilingual base pack: loading, parity with the export pipeline, language detection, a given language,
+//! translation, clear errors for what a pack cannot do, and text that never ends inside a character.
+
+use earshot::internals::{search, Decoder, Prefix};
+use earshot::{DecodeOptions, Recognizer, RecognizerConfig, Task, TimingRecorder};
+use serde_json::Value;
+
+use crate::common::{base_model, base_pack_dir, earshot, language_clip, read_npy, root, speech};
+
+const LANGUAGES: [&str; 4] = ["de", "es", "fr", "pl"];
+
+fn reference() -> Value {
+    let path = root().join("tests/fixtures/languages/reference.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `transcribe --format json` of the given files with the base pack and extra flags: one JSON value per file.
+fn transcribe_base(files: &[std::path::PathBuf], flags: &[&str]) -> Vec<Value> {
+    let base = base_pack_dir();
+    let mut args = vec![
+        "transcribe",
+        "--quiet",
+        "--format",
+        "json",
+        "--model",
+        base.to_str().unwrap(),
+    ];
+    args.extend_from_slice(flags);
+    let files: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    args.extend(files);
+    let out = earshot(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn clips() -> Vec<std::path::PathBuf> {
+    LANGUAGES
+        .iter()
+        .map(|l| language_clip(&format!("{l}.wav")))
+        .collect()
+}
+
+#[test]
+fn the_base_pack_loads_with_its_size_and_languages_from_the_manifest() {
+    let model = base_model();
+    let m = model.manifest();
+    assert_eq!(m.name, "whisper-base-int8");
+    assert_eq!(
+        (m.decoder.layers, m.decoder.d_model, m.decoder.heads),
+        (6, 512, 8)
+    );
+    let languages = m.languages.as_ref().expect("a multilingual pack");
+    assert_eq!(languages.codes.len(), 99);
+    assert_eq!(languages.token("en"), Some(50259));
+    assert_eq!(languages.token("de"), Some(50261));
+    // Multilingual ids are one above tiny.en's: read from the pack, not assumed.
+    assert_eq!(
+        (m.tokens.start_of_transcript, m.tokens.end_of_text),
+        (50258, 50257)
+    );
+}
+
+#[test]
+fn greedy_tokens_equal_the_export_pipeline_on_every_language_fixture() {
+    let model = base_model();
+    let recognizer = Recognizer::new(model.clone(), RecognizerConfig::default()).unwrap();
+    let timings = TimingRecorder::default();
+    let reference = reference();
+    for language in LANGUAGES {
+        let clip = &reference["clips"][language];
+        let (shape, frames) = read_npy(&language_clip(&format!("{language}.mfcc.npy")));
+        assert_eq!(shape[1], 80);
+        let options = DecodeOptions {
+            language: language.into(),
+            ..DecodeOptions::default()
+        };
+        let prompter = options
+            .prompter(model.manifest(), &earshot::ConfigSource::BuiltIn)
+            .unwrap();
+        let audio = model.encode(&frames, 3000).unwrap();
+        let unresolved = Decoder {
+            model: &model,
+            vocabulary: recognizer.vocabulary(),
+            timings: &timings,
+            bias: None,
+            prompter: &prompter,
+            prompt: &[],
+        };
+        let (prompt, spoken) = prompter.resolve(unresolved, &audio).unwrap();
+        assert_eq!((spoken.code.as_str(), spoken.probability), (language, 1.0));
+        let decoder = Decoder {
+            prompt: &prompt,
+            ..unresolved
+        };
+        let h = search(decoder, &audio, 1, 200, Prefix::None).unwrap();
+        let want: Vec<u32> = clip["tokens"]["int8_pack"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        assert_eq!(
+            h.tokens,
+            want,
+            "{language}: {:?}",
+            recognizer.vocabulary().detokenize(&h.tokens)
+        );
+    }
+}
+
+#[test]
+fn auto_detects_four_languages_and_transcribes_them() {
+    let words = [
+        ("de", ["licht", "wohnzimmer"]),
+        ("es", ["playa", "amigos"]),
+        ("fr", ["café", "croissant"]),
+        ("pl", ["samochodem", "krakowa"]),
+    ];
+    let results = transcribe_base(&clips(), &[]);
+    assert_eq!(results.len(), 4);
+    for (result, (language, expected)) in results.iter().zip(words) {
+        let segments = result["segments"].as_array().unwrap();
+        assert!(!segments.is_empty(), "{language}: no text");
+        for s in segments {
+            assert_eq!(s["language"]["code"], language, "{result}");
+            let p = s["language"]["probability"].as_f64().unwrap();
+            assert!(p > 0.5 && p <= 1.0, "{language}: probability {p}");
+        }
+        let text = result["text"].as_str().unwrap().to_lowercase();
+        for word in expected {
+            assert!(text.contains(word), "{language}: {word:?} not in {text:?}");
+        }
+    }
+}
+
+#[test]
+fn a_given_language_is_used_and_reported_with_probability_one() {
+    let results = transcribe_base(&[language_clip("de.wav")], &["--language", "de"]);
+    let segment = &results[0]["segments"][0];
+    assert_eq!(segment["language"]["code"], "de");
+    assert_eq!(segment["language"]["probability"], 1.0);
+    assert!(results[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Licht im Wohnzimmer"));
+    // English speech with the language given as English, through the same pack.
+    let english = transcribe_base(&[speech("cmd01.wav")], &["--language", "en"]);
+    assert_eq!(english[0]["segments"][0]["language"]["code"], "en");
+}
+
+#[test]
+fn translate_gives_english_text() {
+    let results = transcribe_base(
+        &[language_clip("de.wav"), language_clip("es.wav")],
+        &["--task", "translate"],
+    );
+    let english = [("de", "light"), ("es", "friends")];
+    for (result, (language, word)) in results.iter().zip(english) {
+        let text = result["text"].as_str().unwrap();
+        assert!(
+            text.is_ascii() && text.to_lowercase().contains(word),
+            "{language}: {text:?}"
+        );
+        assert_eq!(result["segments"][0]["language"]["code"], language);
+    }
+    // The same task through the library's options.
+    assert_eq!("translate".parse::<Task>(), Ok(Task::Translate));
+}
+
+#[test]
+fn what_a_pack_cannot_do_is_a_clear_error() {
+    let clip = language_clip("de.wav");
+    let clip = clip.to_str().unwrap();
+    let base = base_pack_dir();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--model", base.to_str().unwrap(), "--language", "xx"],
+            "language \"xx\" is not one pack whisper-base-int8 knows; use auto or one of: en zh de",
+        ),
+        (
+            &["--language", "de"],
+            "pack whisper-tiny-en-int8 transcribes English only: use a multilingual pack (--model whisper-base-int8)",
+        ),
+        (&["--task", "translate"], "task translate: pack whisper-tiny-en-int8 transcribes English only"),
+        (&["--task", "summarize"], "task \"summarize\": use transcribe or translate"),
+    ];
+    for (flags, message) in cases {
+        let mut args = vec!["transcribe"];
+        args.extend_from_slice(flags);
+        args.push(clip);
+        let out = earshot(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flags:?} succeeded");
+        assert!(out.stdout.is_empty(), "{flags:?}: {:?}", out.stdout);
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn models_are_picked_by_name() {
+    let out = earshot(&[
+        "transcribe",
+        "--quiet",
+        "--model",
+        "whisper-base-int8",
+        "--language",
+        "es",
+        language_clip("es.wav").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("playa"));
+    let missing = earshot(&["transcribe", "--model", "whisper-huge", "x.wav"]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("whisper-huge"), "{stderr}");
+}
+
+#[test]
+fn partials_of_accented_speech_never_end_inside_a_character() {
+    let profile = earshot::Profile::load(&root().join("firmware-configs/default.toml")).unwrap();
+    let (mut partials, mut accented) = (0, 0);
+    for language in ["de", "es", "fr", "pl"] {
+        let mut config = profile.recognizer_config();
+        config.decode.language = language.into();
+        let recognizer = Recognizer::new(base_model(), config).unwrap();
+        let events =
+            crate::live::live_events(&recognizer, &language_clip(&format!("{language}.wav")));
+        for event in events {
+            if let earshot::TranscriptEvent::Partial(p) = event {
+                let text = format!("{}{}", p.committed, p.tentative);
+                assert!(!text.contains('\u{FFFD}'), "{language}: {text:?}");
+                partials += 1;
+                accented += usize::from(!text.is_ascii());
+            }
+        }
+    }
+    assert!(partials >= 8, "{partials} partials");
+    assert!(
+        accented >= 2,
+        "only {accented} partials with accented letters"
+    );
+}
