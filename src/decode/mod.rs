@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bias::{Bias, VocabularyConfig};
 pub use guards::Guard;
-pub use language::{Prompter, SpokenLanguage, Task, AUTO};
+pub use language::{language_name, Prompter, SpokenLanguage, Task, AUTO};
 pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;
 

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use metrics::{Metrics, Protocol};
-pub use session::{request_bias, AudioFormat, Session};
+pub use session::{request_bias, request_language, AudioFormat, Session};
 pub use wyoming::Listener;
 
 use crate::error::{Error, Result};

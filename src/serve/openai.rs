@@ -1,4 +1,5 @@
-//! The OpenAI adapter: `POST /v1/audio/transcriptions` as OpenAI documents it (multipart `file`, `model`,
+//! The OpenAI adapter: `POST /v1/audio/transcriptions` and `/v1/audio/translations` as OpenAI documents them
+//! (multipart `file`, `model`,
 //! `language`, `prompt`, `response_format`, `temperature`, `stream`), `GET /v1/models`, `GET /health`, `GET /metrics`
 //! (Prometheus), and the Realtime WebSocket ([`super::realtime`]) at `/v1/realtime`, on axum. Every refusal has
 //! OpenAI's error shape `{"error": {"message", "type", "param", "code"}}` and its status. Decoding runs on a
@@ -20,8 +21,9 @@ use serde_json::{json, Value};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::StreamExt;
 
-use super::{request_bias, Core, Protocol};
+use super::{request_bias, request_language, Core, Protocol};
 use crate::audio::WavSource;
+use crate::decode::{language_name, Task};
 use crate::error::{Error, Result};
 use crate::sink::{render, Format};
 use crate::stream::{transcribe_wav, FileTranscript, Transcript};
@@ -181,6 +183,7 @@ pub fn router(core: Arc<Core>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/models", get(models))
         .route("/v1/audio/transcriptions", post(transcriptions))
+        .route("/v1/audio/translations", post(translations))
         .route("/v1/realtime", get(super::realtime::upgrade))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(core.clone(), authorize))
@@ -324,7 +327,23 @@ async fn transcriptions(
     State(core): State<Arc<Core>>,
     multipart: std::result::Result<Multipart, MultipartRejection>,
 ) -> Response {
-    match transcribe_request(&core, multipart).await {
+    answer(&core, multipart, Task::Transcribe).await
+}
+
+/// `POST /v1/audio/translations`: English text from speech in any language (a multilingual pack).
+async fn translations(
+    State(core): State<Arc<Core>>,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+) -> Response {
+    answer(&core, multipart, Task::Translate).await
+}
+
+async fn answer(
+    core: &Arc<Core>,
+    multipart: std::result::Result<Multipart, MultipartRejection>,
+    task: Task,
+) -> Response {
+    match transcribe_request(core, multipart, task).await {
         Ok(response) => response,
         Err(e) => {
             core.metrics().refused(Protocol::Http, e.code());
@@ -337,6 +356,7 @@ async fn transcriptions(
 async fn transcribe_request(
     core: &Arc<Core>,
     multipart: std::result::Result<Multipart, MultipartRejection>,
+    task: Task,
 ) -> std::result::Result<Response, ApiError> {
     let multipart = multipart.map_err(|e| {
         ApiError::new(
@@ -369,17 +389,15 @@ async fn transcribe_request(
             "no `file` field: send the audio as the multipart field `file`",
         ));
     };
-    if let Some(language) = form
-        .language
-        .as_deref()
-        .filter(|l| !l.to_lowercase().starts_with("en"))
-    {
-        return Err(ApiError::bad(
-            "unsupported_language",
-            "language",
-            format!("language {language:?}: this model transcribes English only"),
-        ));
-    }
+    let language = form.language.as_deref().unwrap_or(crate::decode::AUTO);
+    let prompter = request_language(core.recognizer(), language, task).map_err(|e| {
+        let param = if form.language.is_some() {
+            "language"
+        } else {
+            "model"
+        };
+        ApiError::bad("unsupported_language", param, e)
+    })?;
     let format = match form.response_format.as_deref().unwrap_or("json") {
         "json" => Reply::Json,
         "text" => Reply::Text,
@@ -414,7 +432,8 @@ async fn transcribe_request(
     let recognizer = match bias {
         Some(bias) => core.recognizer().clone().with_vocabulary(Some(bias)),
         None => core.recognizer().clone(),
-    };
+    }
+    .with_language(prompter);
     let mut response = if form.stream {
         if !matches!(format, Reply::Json | Reply::Text) {
             return Err(ApiError::bad(
@@ -426,7 +445,7 @@ async fn transcribe_request(
         stream_reply(core.clone(), slot, recognizer, wav, uploaded)
     } else {
         let transcript = transcribe_blocking(core, slot, recognizer, wav, uploaded).await?;
-        format.render(&transcript)
+        format.render(&transcript, task)
     };
     // The model name is accepted whatever it is, and echoed.
     if let Some(model) = form.model.and_then(|m| HeaderValue::from_str(&m).ok()) {
@@ -538,7 +557,7 @@ enum Reply {
 }
 
 impl Reply {
-    fn render(self, t: &FileTranscript) -> Response {
+    fn render(self, t: &FileTranscript, task: Task) -> Response {
         let plain = |body: String, kind: &'static str| {
             ([(header::CONTENT_TYPE, kind)], body).into_response()
         };
@@ -550,13 +569,14 @@ impl Reply {
                 "application/x-subrip; charset=utf-8",
             ),
             Reply::Vtt => plain(render(t, Format::Vtt), "text/vtt; charset=utf-8"),
-            Reply::VerboseJson => Json(verbose_json(t)).into_response(),
+            Reply::VerboseJson => Json(verbose_json(t, task)).into_response(),
         }
     }
 }
 
-/// OpenAI's `verbose_json`: the text, the duration, the language, and segments with their times and scores.
-fn verbose_json(t: &FileTranscript) -> Value {
+/// OpenAI's `verbose_json`: the task, the language spoken (of the first segment; its English name, as OpenAI
+/// writes it), the text, the duration, and segments with their times and scores.
+fn verbose_json(t: &FileTranscript, task: Task) -> Value {
     let segments: Vec<Value> = t
         .segments
         .iter()
@@ -576,9 +596,13 @@ fn verbose_json(t: &FileTranscript) -> Value {
             })
         })
         .collect();
+    let code = t
+        .segments
+        .first()
+        .map_or("en", |s| s.language.code.as_str());
     json!({
-        "task": "transcribe",
-        "language": "english",
+        "task": task,
+        "language": language_name(code).unwrap_or(code),
         "duration": t.audio_s,
         "text": t.text,
         "segments": segments,

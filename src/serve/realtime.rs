@@ -26,8 +26,8 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::openai::ApiError;
-use super::{request_bias, AudioFormat, Core, Protocol, Session, Slot};
-use crate::decode::Bias;
+use super::{request_bias, request_language, AudioFormat, Core, Protocol, Session, Slot};
+use crate::decode::{Bias, Prompter};
 use crate::stream::{EndpointConfig, Recognizer, TranscriptEvent, TurnDetector};
 
 /// Sessions started by this process (their ids).
@@ -80,6 +80,8 @@ struct Settings {
     turns: Option<TurnDetection>,
     bias: Option<Arc<Bias>>,
     language: Option<String>,
+    /// The prompter of `language` (`None`: the recognizer's own rule).
+    prompter: Option<Arc<Prompter>>,
     model: String,
     prompt: String,
     /// The client speaks the older beta protocol (`transcription_session.*`).
@@ -206,6 +208,7 @@ async fn run(core: Arc<Core>, slot: Slot, mut socket: WebSocket) {
         turns: Some(TurnDetection::of(&core.live_recognizer().config().endpoint)),
         bias: None,
         language: None,
+        prompter: None,
         model,
         prompt: String::new(),
         beta: false,
@@ -411,12 +414,10 @@ fn update(core: &Core, session: &Value, settings: &mut Settings, beta: bool) -> 
     settings.beta = beta;
     if let Some(t) = transcription.filter(|t| !t.is_null()) {
         if let Some(language) = t["language"].as_str().filter(|l| !l.is_empty()) {
-            if !language.to_lowercase().starts_with("en") {
-                return Err(error_event(
-                    "unsupported_language",
-                    &format!("language {language:?}: this model transcribes English only"),
-                ));
-            }
+            let task = core.recognizer().config().decode.task;
+            let prompter = request_language(core.recognizer(), language, task)
+                .map_err(|e| error_event("unsupported_language", &e))?;
+            settings.prompter = Some(prompter);
             settings.language = Some(language.to_string());
         }
         if let Some(model) = t["model"].as_str() {
@@ -556,7 +557,10 @@ impl Turns {
                 channels: 1,
             };
             let session = self.recognizer.clone().and_then(|r| {
-                Session::new(&r, format, self.settings.bias.clone()).map_err(|e| e.to_string())
+                let mut session = Session::new(&r, format, self.settings.bias.clone())
+                    .map_err(|e| e.to_string())?;
+                session.set_language(self.settings.prompter.clone());
+                Ok(session)
             });
             match session {
                 Ok(session) => self.session = Some(session),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::audio::{PcmDecoder, PcmFormat, MAX_CHANNELS, MAX_RATE_HZ, MIN_RATE_HZ};
-use crate::decode::Bias;
+use crate::decode::{Bias, Prompter, Task};
 use crate::error::Result;
 use crate::stream::{PushStream, Recognizer, TranscriptEvent};
 
@@ -109,6 +109,32 @@ impl Session {
     pub fn audio_seconds(&self) -> f64 {
         self.stream.audio_seconds()
     }
+
+    /// Decode in the language of `prompter` (from [`request_language`]).
+    pub fn set_language(&mut self, prompter: Option<Arc<Prompter>>) {
+        self.stream.set_language(prompter);
+    }
+}
+
+/// The language a request asked for ("de", "en-US", "pt_BR": the primary subtag counts; `auto` or empty: the
+/// recognizer's own rule) and its task, as the prompter its streams use; the error says what the pack cannot do.
+pub fn request_language(
+    recognizer: &Recognizer,
+    requested: &str,
+    task: Task,
+) -> std::result::Result<Arc<Prompter>, String> {
+    let code = requested
+        .trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let code = if code.is_empty() {
+        crate::decode::AUTO
+    } else {
+        &code
+    };
+    recognizer.prompter_for(code, task)
 }
 
 /// The vocabulary of one request: the recognizer's own list (`[vocabulary]`, `--vocabulary`) extended by the

@@ -36,8 +36,8 @@ pub use push::PushStream;
 use turn::sounds_unfinished;
 
 use crate::decode::{
-    decode_segment, Bias, DecodeOptions, Decoder, Prefix, Prompter, SegmentDecode, Vocabulary,
-    VocabularyConfig,
+    decode_segment, Bias, DecodeOptions, Decoder, Prefix, Prompter, SegmentDecode, Task,
+    Vocabulary, VocabularyConfig,
 };
 use crate::error::{check_range, ConfigSource, Error, Result};
 use crate::features::band_energy_weights;
@@ -205,14 +205,24 @@ impl Recognizer {
         }
     }
 
-    /// The prompter for streams that speak `language` (a code, or `auto` for this recognizer's own rule); the error
-    /// says what the pack cannot do (see [`Stream::set_language`]).
-    pub fn prompter_for(&self, language: &str) -> std::result::Result<Arc<Prompter>, String> {
+    /// The prompter for streams that speak `language` (a code, or `auto` for this recognizer's own rule) with
+    /// `task`; the error says what the pack cannot do (see [`Stream::set_language`]).
+    pub fn prompter_for(
+        &self,
+        language: &str,
+        task: Task,
+    ) -> std::result::Result<Arc<Prompter>, String> {
         let d = &self.config.decode;
-        if language == crate::decode::AUTO {
+        if language == crate::decode::AUTO && task == d.task {
             return Ok(self.prompter.clone());
         }
-        Prompter::new(self.model.manifest(), language, &d.languages, d.task).map(Arc::new)
+        Prompter::new(self.model.manifest(), language, &d.languages, task).map(Arc::new)
+    }
+
+    /// This recognizer with every stream decoded as `prompter` says (a request's language or task).
+    pub fn with_language(mut self, prompter: Arc<Prompter>) -> Recognizer {
+        self.prompter = prompter;
+        self
     }
 
     /// This recognizer with a vocabulary bias every new stream starts with (see [`Bias`]; a stream can change it

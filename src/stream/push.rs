@@ -77,6 +77,11 @@ impl PushStream {
         self.stream.set_vocabulary(bias);
     }
 
+    /// Decode in a given language (see [`Stream::set_language`](super::Stream::set_language)).
+    pub fn set_language(&mut self, prompter: Option<std::sync::Arc<crate::decode::Prompter>>) {
+        self.stream.set_language(prompter);
+    }
+
     /// Seconds of audio the stream has received.
     pub fn audio_seconds(&self) -> f64 {
         self.stream.audio_seconds()

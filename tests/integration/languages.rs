@@ -6,6 +6,7 @@ use earshot::{DecodeOptions, Recognizer, RecognizerConfig, Task, TimingRecorder}
 use serde_json::Value;
 
 use crate::common::{base_model, base_pack_dir, earshot, language_clip, read_npy, root, speech};
+use crate::serve::{run_client, Server};
 
 const LANGUAGES: [&str; 4] = ["de", "es", "fr", "pl"];
 
@@ -251,4 +252,88 @@ fn partials_of_accented_speech_never_end_inside_a_character() {
         accented >= 2,
         "only {accented} partials with accented letters"
     );
+}
+
+#[test]
+fn wyoming_lists_the_packs_languages_and_honours_transcribe_language() {
+    base_model(); // the graphs are built (a clear failure otherwise)
+    let server = Server::spawn(&["--uri", "tcp://127.0.0.1:0", "--model", "whisper-base-int8"]);
+    let wyoming = |args: &[&str]| run_client("tests/wyoming/client.py", &server.uri, args);
+    let info = wyoming(&["describe"]);
+    let languages = info["models"][0]["languages"].as_array().unwrap();
+    assert_eq!(languages.len(), 99, "{info}");
+    assert!(languages.contains(&Value::from("pl")));
+    let es = language_clip("es.wav");
+    let de = language_clip("de.wav");
+    // No language: detected and reported.
+    let auto = wyoming(&["stream", "--language", "", es.to_str().unwrap()]);
+    let u = &auto["utterances"][0];
+    assert_eq!(u["language"], "es", "{auto}");
+    assert!(u["text"].as_str().unwrap().contains("playa"), "{auto}");
+    // A regional code: its language is used, the client's spelling echoed.
+    let given = wyoming(&["stream", "--language", "de-DE", de.to_str().unwrap()]);
+    let u = &given["utterances"][0];
+    assert_eq!(u["language"], "de-DE", "{given}");
+    assert!(
+        u["text"].as_str().unwrap().contains("Wohnzimmer"),
+        "{given}"
+    );
+    let unknown = wyoming(&["stream", "--language", "xx", de.to_str().unwrap()]);
+    assert_eq!(
+        unknown["utterances"][0]["error"], "unsupported-language",
+        "{unknown}"
+    );
+}
+
+#[test]
+fn the_openai_endpoints_honour_language_and_translate() {
+    base_model();
+    let server = Server::spawn(&["--http", "127.0.0.1:0", "--model", "whisper-base-int8"]);
+    let openai = |args: &[&str]| run_client("tests/openai/client.py", &server.http, args);
+    let fr = language_clip("fr.wav");
+    let fr = fr.to_str().unwrap();
+    let verbose = openai(&["transcribe", fr, "--format", "verbose_json"]);
+    assert_eq!(verbose["result"]["language"], "french", "{verbose}");
+    assert_eq!(verbose["result"]["task"], "transcribe", "{verbose}");
+    assert!(verbose["result"]["text"].as_str().unwrap().contains("café"));
+    let given = openai(&["transcribe", fr, "--language", "fr"]);
+    assert!(
+        given["result"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("croissan"),
+        "{given}"
+    );
+    let unknown = openai(&["transcribe", fr, "--language", "xx"]);
+    assert_eq!(unknown["status"], 400, "{unknown}");
+    assert_eq!(unknown["error"]["code"], "unsupported_language");
+    let de = language_clip("de.wav");
+    let translated = openai(&[
+        "translate",
+        de.to_str().unwrap(),
+        "--format",
+        "verbose_json",
+    ]);
+    let text = translated["result"]["text"].as_str().unwrap();
+    assert!(
+        text.is_ascii() && text.to_lowercase().contains("light"),
+        "{translated}"
+    );
+    assert_eq!(translated["result"]["task"], "translate");
+    assert_eq!(translated["result"]["language"], "german");
+}
+
+#[test]
+fn translations_on_an_english_only_pack_are_a_clear_error() {
+    let server = Server::spawn(&["--http", "127.0.0.1:0"]);
+    let de = language_clip("de.wav");
+    let out = run_client(
+        "tests/openai/client.py",
+        &server.http,
+        &["translate", de.to_str().unwrap()],
+    );
+    assert_eq!(out["status"], 400, "{out}");
+    assert_eq!(out["error"]["code"], "unsupported_language");
+    let message = out["error"]["message"].as_str().unwrap();
+    assert!(message.contains("English only"), "{message}");
 }

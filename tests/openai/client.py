@@ -2,6 +2,7 @@
 package for the Realtime transcription protocol (tests/openai/requirements.txt).
 
     client.py URL transcribe WAV [--format F] [--stream] [--language L] [--prompt P] [--key K]
+    client.py URL translate WAV [--format F]                      audio.translations.create: English text
     client.py URL models [--key K]
     client.py URL realtime WAV [WAV ...] [--rate R] [--manual] [--beta] [--silence-ms MS | --semantic EAGERNESS] [--key K]
                                    one turn per WAV on one socket, streamed in real time, 2.5 s of silence after each
@@ -54,6 +55,17 @@ def transcribe(url, wav, fmt, stream, language, prompt, key):
     if isinstance(result, str):
         return {"body": result, "seconds": seconds}
     return {"result": result.model_dump(), "seconds": seconds}
+
+
+def translate(url, wav, fmt):
+    try:
+        with open(wav, "rb") as f:
+            result = client(url, None).audio.translations.create(model="whisper-1", file=f, response_format=fmt or "json")
+    except openai.APIStatusError as e:
+        return {"status": e.status_code, "error": e.body}
+    if isinstance(result, str):
+        return {"body": result}
+    return {"result": result.model_dump()}
 
 
 def models(url, key):
@@ -322,6 +334,9 @@ def main():
     t.add_argument("--language")
     t.add_argument("--prompt")
     t.add_argument("--key")
+    tr = sub.add_parser("translate")
+    tr.add_argument("wav")
+    tr.add_argument("--format")
     m = sub.add_parser("models")
     m.add_argument("--key")
     r = sub.add_parser("realtime")
@@ -339,6 +354,8 @@ def main():
     args = parser.parse_args()
     if args.command == "transcribe":
         result = transcribe(args.url, args.wav, args.format, args.stream, args.language, args.prompt, args.key)
+    elif args.command == "translate":
+        result = translate(args.url, args.wav, args.format)
     elif args.command == "models":
         result = models(args.url, args.key)
     elif args.command == "realtime-sdk":

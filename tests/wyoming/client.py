@@ -1,7 +1,7 @@
 """Wyoming clients for the `earshot serve` tests, built on the real `wyoming` package (tests/wyoming/requirements.txt).
 
     client.py URI describe
-    client.py URI stream [--realtime] [--chunk-ms MS] [--name N ...] WAV [WAV ...]
+    client.py URI stream [--realtime] [--chunk-ms MS] [--name N ...] [--language L] WAV [WAV ...]
                                                                      one utterance per WAV on one connection
     client.py URI bad CASE                                           a misbehaving client (see BAD below)
 
@@ -50,23 +50,23 @@ def read_wav(path):
         return w.getframerate(), w.getsampwidth(), w.getnchannels(), w.readframes(w.getnframes())
 
 
-async def stream(uri, paths, realtime, chunk_ms, names):
+async def stream(uri, paths, realtime, chunk_ms, names, language):
     result = None
     try:
         async with AsyncClient.from_uri(uri) as client:
-            result = await utterances(client, paths, realtime, chunk_ms, names)
+            result = await utterances(client, paths, realtime, chunk_ms, names, language)
     except ConnectionError:
         if result is None:  # the disconnect after a server-side close may fail: the result is already in
             raise
     return result
 
 
-async def utterances(client, paths, realtime, chunk_ms, names):
+async def utterances(client, paths, realtime, chunk_ms, names, language):
     done = []
     for path in paths:
         rate, width, channels, audio = read_wav(path)
         step = rate * width * channels * chunk_ms // 1000
-        await client.write_event(Transcribe(language="en", transcript_names=names or None).event())
+        await client.write_event(Transcribe(language=language or None, transcript_names=names or None).event())
         await client.write_event(AudioStart(rate=rate, width=width, channels=channels).event())
         started = time.monotonic()
         try:
@@ -81,7 +81,7 @@ async def utterances(client, paths, realtime, chunk_ms, names):
         except ConnectionError:
             pass  # the server ended the utterance (an error event says why): read what it sent
         stopped = time.monotonic()
-        events, chunks, text, latency = [], [], None, None
+        events, chunks, text, latency, spoken = [], [], None, None, None
         while True:
             try:
                 event = await client.read_event()
@@ -95,6 +95,7 @@ async def utterances(client, paths, realtime, chunk_ms, names):
                 chunks.append(TranscriptChunk.from_event(event).text)
             elif Transcript.is_type(event.type):
                 text = Transcript.from_event(event).text
+                spoken = event.data.get("language")
                 latency = (time.monotonic() - stopped) * 1000.0
             elif Error.is_type(event.type):
                 error = Error.from_event(event)
@@ -102,7 +103,8 @@ async def utterances(client, paths, realtime, chunk_ms, names):
                 return {"utterances": done}
             elif TranscriptStop.is_type(event.type):
                 break
-        done.append({"file": path, "events": events, "chunks": chunks, "text": text, "latency_ms": latency})
+        done.append({"file": path, "events": events, "chunks": chunks, "text": text, "latency_ms": latency,
+                     "language": spoken})
     return {"utterances": done}
 
 
@@ -282,6 +284,7 @@ def main():
     s.add_argument("--realtime", action="store_true")
     s.add_argument("--chunk-ms", type=int, default=100)
     s.add_argument("--name", action="append", default=[], help="a transcript_names entry (repeatable)")
+    s.add_argument("--language", default="en", help="transcribe's language ('' sends none)")
     s.add_argument("wavs", nargs="+")
     b = sub.add_parser("bad")
     b.add_argument("case", choices=sorted(BAD))
@@ -289,7 +292,7 @@ def main():
     if args.command == "describe":
         result = asyncio.run(describe(args.uri))
     elif args.command == "stream":
-        result = asyncio.run(stream(args.uri, args.wavs, args.realtime, args.chunk_ms, args.name))
+        result = asyncio.run(stream(args.uri, args.wavs, args.realtime, args.chunk_ms, args.name, args.language))
     else:
         result = BAD[args.case](args.uri)
     json.dump(result, sys.stdout)

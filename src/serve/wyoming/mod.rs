@@ -24,8 +24,8 @@ use serde_json::{json, Value};
 
 pub use protocol::{read_event, write_event, Event, Limits, ProtocolError, PROTOCOL_VERSION};
 
-use super::{request_bias, AudioFormat, Core, Protocol, ServeOptions, Session};
-use crate::decode::Bias;
+use super::{request_bias, request_language, AudioFormat, Core, Protocol, ServeOptions, Session};
+use crate::decode::{Bias, Prompter};
 use crate::error::{Error, Result};
 use crate::stream::TranscriptEvent;
 
@@ -387,6 +387,10 @@ fn refuse_busy(mut connection: Connection, text: String, refusing: &Arc<AtomicUs
 fn info_event(core: &Core) -> Event {
     let manifest = core.recognizer().model().manifest();
     let version = env!("CARGO_PKG_VERSION");
+    let languages = manifest
+        .languages
+        .as_ref()
+        .map_or_else(|| vec!["en".to_string()], |l| l.codes.clone());
     Event::new(
         "info",
         json!({
@@ -398,11 +402,11 @@ fn info_event(core: &Core) -> Event {
                 "version": version,
                 "models": [{
                     "name": manifest.name,
-                    "attribution": {"name": "OpenAI (Whisper tiny.en)", "url": "https://github.com/openai/whisper"},
+                    "attribution": {"name": "OpenAI (Whisper)", "url": "https://github.com/openai/whisper"},
                     "installed": true,
                     "description": manifest.description,
                     "version": version,
-                    "languages": ["en"],
+                    "languages": languages,
                 }],
                 "supports_transcript_streaming": true,
                 "requires_external_vad": true,
@@ -442,6 +446,8 @@ struct Utterance {
     /// The committed text sent so far as `transcript-chunk`s (finals only: a chunk can never be taken back).
     text: String,
     started: bool,
+    /// The language the first final was decoded in (reported when the client asked for none).
+    spoken: Option<String>,
 }
 
 /// What one connection asked for and did.
@@ -450,7 +456,9 @@ struct Client<'a> {
     options: &'a ServeOptions,
     stopping: &'a Stopping<'a>,
     info: &'a Event,
+    /// The language of the last `transcribe`, as the client wrote it, and as the prompter its utterance uses.
     language: Option<String>,
+    prompter: Option<Arc<Prompter>>,
     /// The `transcript_names` and `transcript_terms` of the last `transcribe`, for the next utterance.
     bias: Option<Arc<Bias>>,
     utterance: Option<Utterance>,
@@ -479,6 +487,7 @@ impl<'a> Client<'a> {
             stopping,
             info,
             language: None,
+            prompter: None,
             bias: None,
             utterance: None,
             utterances: 0,
@@ -627,12 +636,13 @@ impl<'a> Client<'a> {
             ),
             "transcribe" => {
                 let language = event.data.get("language").and_then(Value::as_str);
-                if let Some(language) = language.filter(|l| !l.to_lowercase().starts_with("en")) {
-                    return Err(End::Refused(
-                        "unsupported-language",
-                        format!("language {language:?}: this model transcribes English only"),
-                    ));
-                }
+                self.prompter = language
+                    .map(|l| {
+                        let task = self.core.recognizer().config().decode.task;
+                        request_language(self.core.recognizer(), l, task)
+                    })
+                    .transpose()
+                    .map_err(|e| End::Refused("unsupported-language", e))?;
                 self.language = language.map(str::to_string);
                 // Home Assistant's entity and area names: the vocabulary of the next utterance.
                 let terms: Vec<String> = ["transcript_names", "transcript_terms"]
@@ -657,12 +667,14 @@ impl<'a> Client<'a> {
                 let format = audio_format(&event.data, None)
                     .map_err(|e| End::Refused("unsupported-audio", e))?;
                 // The request's names, else the server's own list, if any.
-                let session = Session::new(self.core.recognizer(), format, self.bias.clone())
+                let mut session = Session::new(self.core.recognizer(), format, self.bias.clone())
                     .map_err(|e| End::Refused("unsupported-audio", e.to_string()))?;
+                session.set_language(self.prompter.clone());
                 self.utterance = Some(Utterance {
                     session,
                     text: String::new(),
                     started: false,
+                    spoken: None,
                 });
                 Ok(())
             }
@@ -715,14 +727,15 @@ impl<'a> Client<'a> {
                 let Some(utterance) = self.utterance.take() else {
                     return Ok(());
                 };
+                let language = self.language.clone().or(utterance.spoken);
                 let mut data = json!({"text": utterance.text});
-                if let Some(language) = &self.language {
+                if let Some(language) = &language {
                     data["language"] = json!(language);
                 }
                 if !utterance.started {
                     send(
                         writer,
-                        &Event::new("transcript-start", language_data(&self.language)),
+                        &Event::new("transcript-start", language_data(&language)),
                     )?;
                 }
                 send(writer, &Event::new("transcript", data))?;
@@ -734,6 +747,7 @@ impl<'a> Client<'a> {
                 send(writer, &Event::new("transcript-stop", json!({})))?;
                 self.utterances += 1;
                 self.language = None;
+                self.prompter = None;
                 self.bias = None;
                 Ok(())
             }
@@ -744,13 +758,14 @@ impl<'a> Client<'a> {
     /// Send new finals as `transcript-chunk`s (after `transcript-start`, once per utterance).
     fn send_chunks(
         &mut self,
-        finals: Vec<String>,
+        finals: Vec<(String, String)>,
         writer: &mut Connection,
     ) -> std::result::Result<(), End> {
         let Some(utterance) = &mut self.utterance else {
             return Ok(());
         };
-        for text in finals {
+        for (text, language) in finals {
+            utterance.spoken.get_or_insert(language);
             let delta = if utterance.text.is_empty() {
                 text
             } else {
@@ -759,7 +774,10 @@ impl<'a> Client<'a> {
             if !utterance.started {
                 send(
                     writer,
-                    &Event::new("transcript-start", language_data(&self.language)),
+                    &Event::new(
+                        "transcript-start",
+                        language_data(&self.language.clone().or(utterance.spoken.clone())),
+                    ),
                     self.options.write_timeout,
                 )?;
                 utterance.started = true;
@@ -806,9 +824,12 @@ fn linger(connection: &mut Connection) {
     }
 }
 
-fn final_text(event: TranscriptEvent) -> Option<String> {
+/// A final's text and language.
+fn final_text(event: TranscriptEvent) -> Option<(String, String)> {
     match event {
-        TranscriptEvent::Final(t) if !t.text.trim().is_empty() => Some(t.text.trim().to_string()),
+        TranscriptEvent::Final(t) if !t.text.trim().is_empty() => {
+            Some((t.text.trim().to_string(), t.language.code))
+        }
         _ => None,
     }
 }
