@@ -312,7 +312,8 @@ impl Manifest {
         let mut file = std::fs::File::open(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::pack(
                 &path,
-                "missing from the pack: restore it (git checkout models/) or re-export the pack",
+                "missing from the pack: restore it (git checkout models/), build it (`bash .ci/setup --with-base` \
+                 builds whisper-base-int8's graphs) or re-export the pack",
             ),
             _ => Error::pack(&path, format!("cannot read it: {e}")),
         })?;
