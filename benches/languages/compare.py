@@ -3,22 +3,23 @@
 the same weights, in one run (issue 30).
 
     compare.py MANIFEST --model-dir CT2_DIR --whisper-cpp BIN --ggml GGML_Q8_0 [--earshot BIN] [--only REGEX]
-               [--languages de,fr,...] [--one-voice] [--json OUT]
+               [--languages de,fr,...] [--one-voice] [--json OUT] [--merge OTHER.json ...]
 
 MANIFEST: benches/languages/make_corpus.py's manifest.tsv (file, language, group, text). CT2_DIR: the CTranslate2
 base model folder the pack is exported from (models/export/base_reference.py assembles it: model.bin, config.json,
 tokenizer.json, vocabulary.json). Engines, each on every clip, the language given unless the name says `auto`:
 - earshot `transcribe --model whisper-base-int8` with the default profile (greedy; a low-confidence final searched
   again with beam 5), with `--beam 5`, and with `--language auto` (identification: the first segment's language);
-- faster-whisper int8 greedy and beam 5 (its defaults otherwise: temperature fallback), and greedy with the language
-  left to it (`info.language`);
+- faster-whisper int8 greedy and beam 5 (its defaults otherwise: temperature fallback), and its language
+  identification alone (`detect_language`, what its `transcribe` runs when no language is given; no text);
 - whisper.cpp `whisper-cli` greedy (`-bs 1 -bo 1`, `-nt`) on the q8_0 conversion of the same weights
   (benches/accuracy/ggml_weights.py, then whisper-quantize).
 Text is normalized with Whisper's basic normalizer (PyPI whisper-normalizer: lower case, punctuation and symbols
 removed by Unicode category, so accents and non-Latin scripts are kept); WER over words, CER over characters (spaces
 included), summed per language and group (errors / reference length). `--one-voice` keeps one voice per sentence
 (the two in turn), `--languages` some languages: faster-whisper takes about 2 s per clip here. Runs accumulate in
-`--json` (a run of the same name is replaced), so engines can be run apart; the tables cover every run in it.
+`--json` (a run of the same name is replaced), so engines can be run apart; `--merge` adds the runs of other files
+(made on the same clips, e.g. at the same time); the tables cover every run.
 """
 import argparse
 import json
@@ -82,6 +83,13 @@ def faster_whisper(model_dir, clips, beam, given):
     return texts, spoken
 
 
+def faster_whisper_language(model_dir, clips):
+    from faster_whisper import WhisperModel, decode_audio
+
+    model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=2)
+    return None, [model.detect_language(decode_audio(str(c["path"])))[0] for c in clips]
+
+
 def whisper_cpp(binary, model, clips):
     texts = [""] * len(clips)
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +111,7 @@ def whisper_cpp(binary, model, clips):
 def score(clips, texts, spoken):
     """{language: {group: {words, word_errors, chars, char_errors, wer, cer}}, plus `identified` when known}."""
     table = {}
-    for c, text, code in zip(clips, texts, spoken):
+    for c, text, code in zip(clips, texts or [""] * len(clips), spoken):
         ref, hyp = normalize(c["text"]), normalize(text)
         for group in [c["group"], "all"]:
             for language in [c["language"], "all"]:
@@ -126,6 +134,8 @@ def markdown(results, languages, group, key):
     head = "| engine | " + " | ".join(languages) + " |"
     lines = [head, "|---" * (len(languages) + 1) + "|"]
     for name, r in results.items():
+        if key != "identified" and r["texts"] is None:
+            continue  # identification only
         cells = []
         for lang in languages:
             cell = r["score"][lang][group]
@@ -146,6 +156,7 @@ def main():
     ap.add_argument("--languages", help="comma-separated codes (default: all in the manifest)")
     ap.add_argument("--one-voice", action="store_true", help="sentence i spoken by voice i mod 2 only")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--merge", type=Path, nargs="*", default=[])
     a = ap.parse_args()
     clips = load(a.manifest)
     if a.languages:
@@ -158,15 +169,15 @@ def main():
         ("earshot greedy, auto", lambda: earshot(a.earshot, clips, [], False)),
         ("faster-whisper int8 greedy", lambda: faster_whisper(a.model_dir, clips, 1, True)),
         ("faster-whisper int8 beam 5", lambda: faster_whisper(a.model_dir, clips, 5, True)),
-        ("faster-whisper int8 greedy, auto", lambda: faster_whisper(a.model_dir, clips, 1, False)),
+        ("faster-whisper int8 language ID, auto", lambda: faster_whisper_language(a.model_dir, clips)),
         ("whisper.cpp q8_0 greedy", lambda: whisper_cpp(a.whisper_cpp, a.ggml, clips)),
     ]
     results = {}
-    if a.json and a.json.exists():
-        saved = json.loads(a.json.read_text(encoding="utf-8"))
+    for path in [a.json] * bool(a.json and a.json.exists()) + a.merge:
+        saved = json.loads(path.read_text(encoding="utf-8"))
         if [c["file"] for c in saved["clips"]] != [c["file"] for c in clips]:
-            sys.exit(f"{a.json} holds runs on other clips: use another --json")
-        results = saved["results"]
+            sys.exit(f"{path} holds runs on other clips")
+        results.update(saved["results"])
     for name, run in runs:
         if not re.search(a.only, name):
             continue
@@ -174,7 +185,8 @@ def main():
         texts, spoken = run()
         seconds = time.monotonic() - started
         results[name] = {"seconds": seconds, "texts": texts, "spoken": spoken, "score": score(clips, texts, spoken)}
-        print(f"{name}: {seconds:.0f} s, WER {results[name]['score']['all']['all']['wer']:.2f} %", flush=True)
+        print(f"{name}: {seconds:.0f} s, WER {results[name]['score']['all']['all']['wer']:.2f} %"
+              f", language right {results[name]['score']['all']['all']['identified']} clips", flush=True)
         if a.json:
             save(a.json, clips, results)
     languages = list(dict.fromkeys(c["language"] for c in clips)) + ["all"]

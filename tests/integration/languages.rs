@@ -338,3 +338,55 @@ fn translations_on_an_english_only_pack_are_a_clear_error() {
     let message = out["error"]["message"].as_str().unwrap();
     assert!(message.contains("English only"), "{message}");
 }
+
+#[test]
+fn a_stream_keeps_its_first_language_when_the_profile_says_so() {
+    // German, two seconds of silence, Spanish: one stream.
+    let (de, rate) = crate::common::read_wav_mono(&language_clip("de.wav"));
+    let (es, es_rate) = crate::common::read_wav_mono(&language_clip("es.wav"));
+    assert_eq!(rate, es_rate);
+    let mut samples = de;
+    samples.extend(std::iter::repeat_n(0.0, 2 * rate as usize));
+    samples.extend(es);
+    let spoken = |keep: bool| -> Vec<String> {
+        let mut recognizer = crate::common::recognizer_on(base_model(), "default", None);
+        let mut config = recognizer.config().clone();
+        config.decode.keep_language = keep;
+        recognizer = recognizer.with_config(config).unwrap();
+        crate::common::recognize(&recognizer, &samples, rate)
+            .into_iter()
+            .map(|t| t.language.code)
+            .collect()
+    };
+    assert_eq!(spoken(false), ["de", "es"]);
+    assert_eq!(spoken(true), ["de", "de"]);
+}
+
+#[test]
+fn a_vocabulary_list_works_with_the_multilingual_tokenizer() {
+    let english = crate::common::recognizer_on(base_model(), "default", None);
+    let mut config = english.config().clone();
+    config.decode.language = "en".into();
+    let plain = english.with_config(config).unwrap();
+    let bias = earshot::Bias::new(&crate::vocabulary::terms(), 5.0, plain.vocabulary()).unwrap();
+    let biased = plain
+        .clone()
+        .with_vocabulary(Some(std::sync::Arc::new(bias)));
+    let (recall_without, words, errors_without, _) = crate::vocabulary::dev_set(&plain);
+    let (recall_with, _, errors_with, inserted) = crate::vocabulary::dev_set(&biased);
+    println!(
+        "base: term recall {:.1} % -> {:.1} %; plain errors {errors_without} -> {errors_with} of {words} words",
+        recall_without * 100.0,
+        recall_with * 100.0
+    );
+    // 2026-12-06: 28.3 % -> 50.0 % (tiny.en: 25.0 % -> 51.7 %).
+    assert!(
+        recall_with >= recall_without + 0.15,
+        "{recall_without:.2} -> {recall_with:.2}"
+    );
+    assert_eq!(inserted, 0);
+    assert!(
+        errors_with <= errors_without,
+        "{errors_without} -> {errors_with}"
+    );
+}

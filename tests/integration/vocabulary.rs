@@ -7,7 +7,8 @@ use earshot::Bias;
 
 use crate::common::{joined, read_wav_mono, recognize, recognizer, root};
 
-fn terms() -> Vec<String> {
+/// The dev set's 30-term list.
+pub fn terms() -> Vec<String> {
     std::fs::read_to_string(root().join("tests/fixtures/vocabulary/terms.txt"))
         .unwrap()
         .lines()
@@ -75,7 +76,8 @@ fn terms_encode_to_tokens_that_decode_back_and_bad_lists_are_refused() {
 }
 
 /// (recall of listed terms, words of the plain utterances, errors on them, listed terms inserted into them).
-fn dev_set(recognizer: &earshot::Recognizer) -> (f64, usize, usize, usize) {
+/// Term recall, plain words, plain errors and listed terms inserted on the vocabulary dev set through `recognizer`.
+pub fn dev_set(recognizer: &earshot::Recognizer) -> (f64, usize, usize, usize) {
     use earshot::bench::wer::{edit_distance, normalize};
     let manifest =
         std::fs::read_to_string(root().join("tests/fixtures/vocabulary/manifest.tsv")).unwrap();
