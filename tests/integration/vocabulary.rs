@@ -74,9 +74,9 @@ fn terms_encode_to_tokens_that_decode_back_and_bad_lists_are_refused() {
         10_000
     );
 }
+
 /// The vocabulary dev set through `recognizer`: (recall of listed terms, words of the plain utterances, errors on
 /// them, listed terms inserted into them).
-/// Term recall, plain words, plain errors and listed terms inserted on the vocabulary dev set through `recognizer`.
 pub fn dev_set(recognizer: &earshot::Recognizer) -> (f64, usize, usize, usize) {
     use earshot::bench::wer::{edit_distance, normalize};
     let manifest =
