@@ -104,7 +104,7 @@ def whisper_cpp(binary, model, clips):
                 args += ["-f", str(link)]
             subprocess.run(args, check=True, capture_output=True)
             for i, link in zip(indices, links):
-                texts[i] = " ".join(Path(str(link) + ".txt").read_text(encoding="utf-8").split())
+                texts[i] = " ".join(Path(str(link) + ".txt").read_text(encoding="utf-8", errors="replace").split())
     return texts, [None] * len(clips)
 
 

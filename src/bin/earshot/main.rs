@@ -160,7 +160,8 @@ fn profiles() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What `earshot models` prints of a pack's `measured.json` (written by benches/languages/compare.py).
+/// What `earshot models` prints of a pack's `measured.json`: the date and a one-line summary of its measured accuracy
+/// and speed (the full record is the pack's REPORT.md).
 #[derive(serde::Deserialize)]
 struct Measured {
     date: String,
