@@ -193,6 +193,8 @@ def main():
     for group in dict.fromkeys(c["group"] for c in clips):
         print(f"\nWER % ({group})\n" + markdown(results, languages, group, "wer"))
         print(f"\nCER % ({group})\n" + markdown(results, languages, group, "cer"))
+    if a.json:
+        save(a.json, clips, results)  # with the merged runs
     auto = {name: r for name, r in results.items() if name.endswith("auto")}
     print("\nlanguage identified (all clips)\n" + markdown(auto, languages, "all", "identified"))
 
