@@ -53,13 +53,19 @@ pub enum Prompter {
     Detect {
         /// The languages it may pick, with their tokens.
         candidates: Vec<(String, u32)>,
-        /// `<|transcribe|>` or `<|translate|>`.
-        task: u32,
-        /// `<|startoftranscript|>` and `<|notimestamps|>`.
-        start: u32,
-        /// See `start`.
-        no_timestamps: u32,
+        /// The prompt with the task, its language slot (index [`LANGUAGE_SLOT`]) to fill.
+        template: [u32; 4],
     },
+}
+
+/// Where a multilingual prompt (`<|startoftranscript|><|xx|><|task|><|notimestamps|>`) holds its language.
+const LANGUAGE_SLOT: usize = 1;
+
+/// `template` with the language token `language` in its slot.
+fn prompt_with(template: &[u32; 4], language: u32) -> Vec<u32> {
+    let mut prompt = template.to_vec();
+    prompt[LANGUAGE_SLOT] = language;
+    prompt
 }
 
 /// The value of `language` that asks for detection.
@@ -107,8 +113,9 @@ impl Prompter {
             Task::Transcribe => languages.transcribe,
             Task::Translate => languages.translate,
         };
+        let template = [t.start_of_transcript, 0, task_token, t.no_timestamps];
         let fixed = |code: &str, token: u32| Prompter::Fixed {
-            prompt: vec![t.start_of_transcript, token, task_token, t.no_timestamps],
+            prompt: prompt_with(&template, token),
             language: code.to_string(),
         };
         if language != AUTO {
@@ -130,9 +137,7 @@ impl Prompter {
             [(code, token)] => Ok(fixed(code, *token)),
             _ => Ok(Prompter::Detect {
                 candidates,
-                task: task_token,
-                start: t.start_of_transcript,
-                no_timestamps: t.no_timestamps,
+                template,
             }),
         }
     }
@@ -153,12 +158,11 @@ impl Prompter {
             )),
             Prompter::Detect {
                 candidates,
-                task,
-                start,
-                no_timestamps,
+                template,
             } => {
+                // The logits after <|startoftranscript|> (the template's first token).
                 let mut logits = Vec::new();
-                decoder.step(audio, &[*start], &mut KvCache::default(), &mut logits)?;
+                decoder.step(audio, &template[..1], &mut KvCache::default(), &mut logits)?;
                 let mut scores: Vec<f32> = candidates
                     .iter()
                     .map(|&(_, token)| logits.get(token as usize).copied().unwrap_or(f32::MIN))
@@ -172,7 +176,7 @@ impl Prompter {
                 let probability = logprob.exp();
                 let (code, token) = &candidates[best];
                 Ok((
-                    vec![*start, *token, *task, *no_timestamps],
+                    prompt_with(template, *token),
                     SpokenLanguage {
                         code: code.clone(),
                         probability,
@@ -189,13 +193,11 @@ impl Prompter {
             Prompter::Fixed { .. } => None,
             Prompter::Detect {
                 candidates,
-                task,
-                start,
-                no_timestamps,
+                template,
             } => {
                 let &(_, token) = candidates.iter().find(|(c, _)| c == code)?;
                 Some(Prompter::Fixed {
-                    prompt: vec![*start, token, *task, *no_timestamps],
+                    prompt: prompt_with(template, token),
                     language: code.to_string(),
                 })
             }
