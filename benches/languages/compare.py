@@ -71,13 +71,13 @@ def earshot(binary, clips, flags, given):
     return texts, spoken
 
 
-def faster_whisper(model_dir, clips, beam, given):
+def faster_whisper(model_dir, clips, beam):
     from faster_whisper import WhisperModel
 
     model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=2)
     texts, spoken = [], []
     for c in clips:
-        segments, info = model.transcribe(str(c["path"]), language=c["language"] if given else None, beam_size=beam)
+        segments, info = model.transcribe(str(c["path"]), language=c["language"], beam_size=beam)
         texts.append(" ".join(s.text.strip() for s in segments))
         spoken.append(info.language)
     return texts, spoken
@@ -167,8 +167,8 @@ def main():
         ("earshot greedy", lambda: earshot(a.earshot, clips, [], True)),
         ("earshot beam 5", lambda: earshot(a.earshot, clips, ["--beam", "5"], True)),
         ("earshot greedy, auto", lambda: earshot(a.earshot, clips, [], False)),
-        ("faster-whisper int8 greedy", lambda: faster_whisper(a.model_dir, clips, 1, True)),
-        ("faster-whisper int8 beam 5", lambda: faster_whisper(a.model_dir, clips, 5, True)),
+        ("faster-whisper int8 greedy", lambda: faster_whisper(a.model_dir, clips, 1)),
+        ("faster-whisper int8 beam 5", lambda: faster_whisper(a.model_dir, clips, 5)),
         ("faster-whisper int8 language ID, auto", lambda: faster_whisper_language(a.model_dir, clips)),
         ("whisper.cpp q8_0 greedy", lambda: whisper_cpp(a.whisper_cpp, a.ggml, clips)),
     ]

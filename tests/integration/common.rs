@@ -147,6 +147,12 @@ pub fn reference_tokens() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+/// A JSON array of token ids (a reference fixture's).
+pub fn token_ids(list: &serde_json::Value) -> Vec<u32> {
+    let ids = list.as_array().expect("a JSON array of token ids");
+    ids.iter().map(|v| v.as_u64().unwrap() as u32).collect()
+}
+
 /// MFCC fixture [80, frames] as frame-major rows.
 pub fn mfcc_fixture(id: &str) -> Vec<f32> {
     let (shape, data) = read_npy(&root().join(format!("tests/fixtures/reference/{id}.mfcc.npy")));

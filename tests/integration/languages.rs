@@ -5,7 +5,9 @@ use earshot::internals::{search, Decoder, Prefix};
 use earshot::{DecodeOptions, Recognizer, RecognizerConfig, Task, TimingRecorder};
 use serde_json::Value;
 
-use crate::common::{base_model, base_pack_dir, earshot, language_clip, read_npy, root, speech};
+use crate::common::{
+    base_model, base_pack_dir, earshot, language_clip, read_npy, root, speech, token_ids,
+};
 use crate::serve::{run_client, Server};
 
 const LANGUAGES: [&str; 4] = ["de", "es", "fr", "pl"];
@@ -101,12 +103,7 @@ fn greedy_tokens_equal_the_export_pipeline_on_every_language_fixture() {
             ..unresolved
         };
         let h = search(decoder, &audio, 1, 200, Prefix::None).unwrap();
-        let want: Vec<u32> = clip["tokens"]["int8_pack"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let want = token_ids(&clip["tokens"]["int8_pack"]);
         assert_eq!(
             h.tokens,
             want,

@@ -3,7 +3,7 @@
 use earshot::internals::{search, Decoder, Prefix};
 use earshot::{Recognizer, RecognizerConfig, TimingRecorder};
 
-use crate::common::{mfcc_fixture, model, reference_tokens};
+use crate::common::{mfcc_fixture, model, reference_tokens, token_ids};
 
 #[test]
 fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
@@ -29,12 +29,7 @@ fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
         let n = frames.len() / 80;
         let audio = model.encode(&frames, model.bucket_for(n, 0)).unwrap();
         let h = search(decoder, &audio, 1, 446, Prefix::None).unwrap();
-        let want: Vec<u32> = reference["clips"][id]["int8"]["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let want = token_ids(&reference["clips"][id]["int8"]["tokens"]);
         assert_eq!(
             h.tokens,
             want,
