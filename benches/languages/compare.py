@@ -27,6 +27,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import statistics
 import time
 from pathlib import Path
 
@@ -197,6 +198,38 @@ def main():
         save(a.json, clips, results)  # with the merged runs
     auto = {name: r for name, r in results.items() if name.endswith("auto")}
     print("\nlanguage identified (all clips)\n" + markdown(auto, languages, "all", "identified"))
+    ours, theirs = "earshot greedy", "faster-whisper int8 greedy"
+    if ours in results and theirs in results:
+        for group in dict.fromkeys(c["group"] for c in clips):
+            print(f"\nword errors, {ours} minus {theirs}, {group}: sum (mean per clip ± standard error)\n"
+                  + "| pair | " + " | ".join(languages) + " |\n" + "|---" * (len(languages) + 1) + "|\n"
+                  + paired(clips, results, ours, theirs, languages, group))
+    ours, theirs = "earshot greedy, auto", "faster-whisper int8 language ID, auto"
+    if ours in results and theirs in results:
+        only_ours, only_theirs = identified_apart(clips, results, ours, theirs)
+        print(f"\nlanguage right for {ours} only: {only_ours} clips; for {theirs} only: {only_theirs} clips")
+
+
+def paired(clips, results, ours, theirs, languages, group):
+    """Per language: word errors of `ours` minus `theirs` summed over the same clips, and the mean per-clip
+    difference with its standard error (is the gap bigger than the corpus can resolve?)."""
+    cells = []
+    for lang in languages:
+        diffs = []
+        for c, a, b in zip(clips, results[ours]["texts"], results[theirs]["texts"]):
+            if lang in (c["language"], "all") and c["group"] == group:
+                ref = normalize(c["text"]).split()
+                diffs.append(edit_distance(ref, normalize(a).split()) - edit_distance(ref, normalize(b).split()))
+        mean = statistics.mean(diffs)
+        se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else 0.0
+        cells.append(f"{sum(diffs):+d} ({mean:+.2f} ± {se:.2f})")
+    return f"| {ours} - {theirs} | " + " | ".join(cells) + " |"
+
+
+def identified_apart(clips, results, ours, theirs):
+    """Clips only `ours` identifies right, and clips only `theirs` does."""
+    right = [[code == c["language"] for c, code in zip(clips, results[name]["spoken"])] for name in (ours, theirs)]
+    return sum(a and not b for a, b in zip(*right)), sum(b and not a for a, b in zip(*right))
 
 
 def save(path, clips, results):
