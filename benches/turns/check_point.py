@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import time
 import wave
@@ -25,34 +24,10 @@ import numpy as np
 import onnxruntime as ort
 from pipecat.audio.turn.smart_turn._whisper_features import compute_whisper_log_mel_features
 import pipecat.audio.turn.smart_turn.data as smart_turn_data
+from turn_stats import shipped_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECK_S = 0.2
-
-
-def shipped_rule():
-    """sounds_unfinished() from src/stream/turn.rs, read from the source so the two cannot drift."""
-    src = (ROOT / "src/stream/turn.rs").read_text()
-
-    def words(const):
-        body = src.split(f"const {const}: &[&str] = &[", 1)[1].split("];", 1)[0]
-        return {w for w in body.replace("\n", " ").split('"')[1::2]}
-
-    dangling, before_that = words("DANGLING"), words("BEFORE_THAT")
-    marks = ("...", "…", ",", ":", "-", "—")
-
-    def unfinished(text):
-        text = text.rstrip()
-        if text.endswith(marks):
-            return True
-        ws = [re.sub(r"^[^\w']+|[^\w']+$", "", w).lower() for w in text.split()]
-        if not ws:
-            return False
-        if ws[-1] == "that":
-            return len(ws) > 1 and ws[-2] in before_that
-        return ws[-1] in dangling
-
-    return unfinished
 
 
 def cut_clips(sessions, folder, work, noisy):

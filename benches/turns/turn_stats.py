@@ -1,9 +1,14 @@
 """The turn-timing summary both turn scorers report (score.py for earshot, pipecat_turns.py for pipecat), from rows
 with `kind` ("complete" or "paused"), `latency_ms` when the turn ended after its speech, `premature` for paused turns,
-`late`, and `missing` where a scorer can miss a turn. No dependencies, so either script's environment can import it."""
+`late`, and `missing` where a scorer can miss a turn; and earshot's shipped text rule, for the check-point scripts.
+No dependencies, so every script's environment can import it."""
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def quantile(values, q):
@@ -24,3 +29,28 @@ def latency_summary(rows) -> dict:
         "premature_percent": 100.0 * sum(r.get("premature", False) for r in paused_rows) / max(1, len(paused_rows)),
         "late_turns": sum(r.get("late", False) for r in rows),
     }
+
+
+def shipped_rule():
+    """sounds_unfinished() from src/stream/turn.rs, read from the source so the two cannot drift."""
+    src = (ROOT / "src/stream/turn.rs").read_text()
+
+    def words(const):
+        body = src.split(f"const {const}: &[&str] = &[", 1)[1].split("];", 1)[0]
+        return {w for w in body.replace("\n", " ").split('"')[1::2]}
+
+    dangling, before_that = words("DANGLING"), words("BEFORE_THAT")
+    marks = ("...", "…", ",", ":", "-", "—")
+
+    def unfinished(text):
+        text = text.rstrip()
+        if text.endswith(marks):
+            return True
+        ws = [re.sub(r"^[^\w']+|[^\w']+$", "", w).lower() for w in text.split()]
+        if not ws:
+            return False
+        if ws[-1] == "that":
+            return len(ws) > 1 and ws[-2] in before_that
+        return ws[-1] in dangling
+
+    return unfinished
