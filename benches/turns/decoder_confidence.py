@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The recognizer's own evidence at the check point: does the decoder's confidence in the end of its text tell a
+finished turn from a pause?
+
+    python benches/turns/decoder_confidence.py CHECK.json --work SCRATCH [--model models/whisper-tiny-en-int8]
+
+CHECK.json and SCRATCH are check_point.py's `--json` output and `--work` folder (the audio of every check point:
+the turn from its start to 200 ms after its end, or 200 ms into its pause). Each clip is decoded greedily by the
+pack's reference decoder (models/export/pack.py, the Rust engine's greedy in Python ONNX Runtime), keeping every
+chosen token's log-probability and that of end-of-text where the search stops. A text that sounds finished to the
+shipped text rule is then also held back when its last word was a guess (its least likely token below T) or when
+end-of-text itself was unsure (below T). Prints how many turn ends each rule holds back (each costs the long wait)
+and how many pauses it still calls complete (premature ends). Needs the export venv (numpy, onnxruntime).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from turn_stats import ROOT, shipped_rule
+
+sys.path.insert(0, str(ROOT / "models/export"))
+import frontend  # noqa: E402
+from pack import Pack  # noqa: E402
+
+THRESHOLDS = (-0.5, -1.0, -1.5, -2.0, -3.0)
+
+
+def log_softmax(x):
+    x = x - x.max()
+    return x - np.log(np.exp(x).sum())
+
+
+def decode(pack, audio, max_tokens=60):
+    """Greedy text pieces, each chosen token's log-probability, and end-of-text's where the search stopped."""
+    tok, dec = pack.manifest["tokens"], pack.manifest["decoder"]
+    suppress = np.array(tok["suppress"], dtype=np.int64)
+    cross_k, cross_v = pack.encode(pack.pad(frontend.mfcc(audio, causal=True)))
+    cache_k = np.zeros((dec["layers"], 1, 0, dec["d_model"]), np.float32)
+    cache_v = cache_k.copy()
+    feed = np.array([list(tok["prompt"])], np.int64)
+    pieces, logprobs, end = [], [], None
+    for step in range(max_tokens):
+        logits, cache_k, cache_v = pack.decoder.run(
+            None, {"tokens": feed, "self_k": cache_k, "self_v": cache_v, "cross_k": cross_k, "cross_v": cross_v})
+        last = logits[0, -1].astype(np.float64)
+        last[suppress] = -np.inf
+        last[tok["timestamp_begin"]:] = -np.inf
+        if step == 0:
+            last[np.array(tok["suppress_at_begin"], dtype=np.int64)] = -np.inf
+        scores = log_softmax(last)
+        chosen = int(np.argmax(scores))
+        if chosen == tok["end_of_text"]:
+            end = float(scores[chosen])
+            break
+        pieces.append(pack.detokenize([chosen]))
+        logprobs.append(float(scores[chosen]))
+        feed = np.array([[chosen]], np.int64)
+    return pieces, logprobs, end
+
+
+def last_word_logprob(pieces, logprobs):
+    """The least likely token of the last word (trailing punctuation left out); 0 for an empty text."""
+    end = len(pieces)
+    while end > 0 and not any(ch.isalnum() for ch in pieces[end - 1]):
+        end -= 1
+    start = end - 1
+    while start > 0 and not pieces[start].startswith(" "):
+        start -= 1
+    return min(logprobs[max(start, 0):end], default=0.0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("check", type=Path)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--model", type=Path, default=ROOT / "models/whisper-tiny-en-int8")
+    a = parser.parse_args()
+    clips = json.loads(a.check.read_text())["clips"]
+    pack = Pack(a.model)
+    unfinished = shipped_rule()
+    for c in clips:
+        with wave.open(str(a.work / f"{c['name']}.wav")) as w:
+            audio = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768
+        pieces, logprobs, end = decode(pack, audio)
+        c["finished"] = not unfinished("".join(pieces))
+        c["last_word"] = last_word_logprob(pieces, logprobs)
+        c["end_of_text"] = -np.inf if end is None else end
+    rules = {"text (shipped)": lambda c: c["finished"]}
+    for t in THRESHOLDS:
+        rules[f"text and last word's token > {t}"] = lambda c, t=t: c["finished"] and c["last_word"] > t
+    for t in THRESHOLDS:
+        rules[f"text and end-of-text > {t}"] = lambda c, t=t: c["finished"] and c["end_of_text"] > t
+    print("| rule (log-probabilities) | copy | turn ends judged unfinished | pauses judged complete |\n|---|---|---|---|")
+    for rule, complete in rules.items():
+        for noisy in (False, True):
+            ends = [c for c in clips if c["kind"] == "end" and c["noisy"] == noisy]
+            pauses = [c for c in clips if c["kind"] == "pause" and c["noisy"] == noisy]
+            late = sum(not complete(c) for c in ends)
+            early = sum(complete(c) for c in pauses)
+            print(f"| {rule} | {'noisy' if noisy else 'clean'} | {late}/{len(ends)} ({100 * late / len(ends):.1f} %) "
+                  f"| {early}/{len(pauses)} ({100 * early / len(pauses):.0f} %) |")
+
+
+if __name__ == "__main__":
+    main()
