@@ -24,10 +24,10 @@ included), summed per language and group (errors / reference length). `--one-voi
 import argparse
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
-import statistics
 import time
 from pathlib import Path
 

@@ -24,9 +24,8 @@ import numpy as np
 import onnxruntime as ort
 from pipecat.audio.turn.smart_turn._whisper_features import compute_whisper_log_mel_features
 import pipecat.audio.turn.smart_turn.data as smart_turn_data
-from turn_stats import shipped_rule
+from turn_stats import ROOT, rule_table, shipped_rule
 
-ROOT = Path(__file__).resolve().parents[2]
 CHECK_S = 0.2
 
 
@@ -84,18 +83,7 @@ def main():
         "text and smart turn > 0.5": lambda c: not unfinished(c["text"]) and c["smart_turn"] > 0.5,
         "text or smart turn > 0.9": lambda c: not unfinished(c["text"]) or c["smart_turn"] > 0.9,
     }
-    table = []
-    print("| rule | copy | turn ends judged unfinished | pauses judged complete |\n|---|---|---|---|")
-    for rule, complete in rules.items():
-        for noisy in (False, True):
-            ends = [c for c in clips if c["kind"] == "end" and c["noisy"] == noisy]
-            pauses = [c for c in clips if c["kind"] == "pause" and c["noisy"] == noisy]
-            late = sum(not complete(c) for c in ends)
-            early = sum(complete(c) for c in pauses)
-            table.append({"rule": rule, "noisy": noisy, "ends_unfinished": late, "ends": len(ends),
-                          "pauses_complete": early, "pauses": len(pauses)})
-            print(f"| {rule} | {'noisy' if noisy else 'clean'} | {late}/{len(ends)} ({100 * late / len(ends):.1f} %) "
-                  f"| {early}/{len(pauses)} ({100 * early / len(pauses):.0f} %) |")
+    table = rule_table(rules, clips)
     call_ms.sort()
     print(f"Smart Turn features + call (Python, 1 thread): p50 {call_ms[len(call_ms) // 2]:.1f} ms, "
           f"p95 {call_ms[int(len(call_ms) * 0.95)]:.1f} ms")

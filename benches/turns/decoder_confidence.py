@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from turn_stats import ROOT, shipped_rule
+from turn_stats import ROOT, rule_table, shipped_rule
 
 sys.path.insert(0, str(ROOT / "models/export"))
 import frontend  # noqa: E402
@@ -96,15 +96,7 @@ def main():
         rules[f"text and last word's token > {t}"] = lambda c, t=t: c["finished"] and c["last_word"] > t
     for t in THRESHOLDS:
         rules[f"text and end-of-text > {t}"] = lambda c, t=t: c["finished"] and c["end_of_text"] > t
-    print("| rule (log-probabilities) | copy | turn ends judged unfinished | pauses judged complete |\n|---|---|---|---|")
-    for rule, complete in rules.items():
-        for noisy in (False, True):
-            ends = [c for c in clips if c["kind"] == "end" and c["noisy"] == noisy]
-            pauses = [c for c in clips if c["kind"] == "pause" and c["noisy"] == noisy]
-            late = sum(not complete(c) for c in ends)
-            early = sum(complete(c) for c in pauses)
-            print(f"| {rule} | {'noisy' if noisy else 'clean'} | {late}/{len(ends)} ({100 * late / len(ends):.1f} %) "
-                  f"| {early}/{len(pauses)} ({100 * early / len(pauses):.0f} %) |")
+    rule_table(rules, clips, head="rule (log-probabilities)")
 
 
 if __name__ == "__main__":

@@ -54,3 +54,21 @@ def shipped_rule():
         return ws[-1] in dangling
 
     return unfinished
+
+
+def rule_table(rules, clips, head="rule"):
+    """Prints, per rule (name -> clip -> judged complete) and copy, the turn ends it judges unfinished (each costs the
+    long wait) and the pauses it judges complete (premature ends); returns the rows."""
+    table = []
+    print(f"| {head} | copy | turn ends judged unfinished | pauses judged complete |\n|---|---|---|---|")
+    for rule, complete in rules.items():
+        for noisy in (False, True):
+            ends = [c for c in clips if c["kind"] == "end" and c["noisy"] == noisy]
+            pauses = [c for c in clips if c["kind"] == "pause" and c["noisy"] == noisy]
+            late = sum(not complete(c) for c in ends)
+            early = sum(complete(c) for c in pauses)
+            table.append({"rule": rule, "noisy": noisy, "ends_unfinished": late, "ends": len(ends),
+                          "pauses_complete": early, "pauses": len(pauses)})
+            print(f"| {rule} | {'noisy' if noisy else 'clean'} | {late}/{len(ends)} ({100 * late / len(ends):.1f} %) "
+                  f"| {early}/{len(pauses)} ({100 * early / len(pauses):.0f} %) |")
+    return table
