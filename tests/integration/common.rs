@@ -205,7 +205,16 @@ pub fn recognize(
     samples: &[f32],
     rate: u32,
 ) -> Vec<earshot::Transcript> {
-    let mut stream = recognizer.create_stream();
+    recognize_on(recognizer, recognizer.create_stream(), samples, rate)
+}
+
+/// [`recognize`] on a stream the caller made (e.g. with its timings switched on).
+pub fn recognize_on(
+    recognizer: &earshot::Recognizer,
+    mut stream: earshot::Stream,
+    samples: &[f32],
+    rate: u32,
+) -> Vec<earshot::Transcript> {
     let (producer, mut consumer) = earshot::ring::frame_ring(1000);
     let mut capture = earshot::audio::CaptureSide::new(
         &recognizer.model().manifest().frontend,

@@ -360,6 +360,36 @@ fn a_stream_keeps_its_first_language_when_the_profile_says_so() {
 }
 
 #[test]
+fn a_final_sure_of_its_language_skips_the_30_s_detection_window() {
+    // English speech, language auto: the window the final decodes is sure enough (probability >= 0.9), so the 30 s
+    // window is encoded only when the profile asks for it on every final.
+    let (samples, rate) = crate::common::read_wav_mono(&speech("cmd01.wav"));
+    let detect = |recheck_below: f32| -> (Vec<(String, f32)>, usize) {
+        let recognizer = crate::common::recognizer_on(base_model(), "default", None);
+        let mut config = recognizer.config().clone();
+        config.decode.language_recheck_below = recheck_below;
+        let recognizer = recognizer.with_config(config).unwrap();
+        let stream = recognizer.create_stream();
+        let timings = stream.timings().clone();
+        timings.set_enabled(true);
+        let spoken = crate::common::recognize_on(&recognizer, stream, &samples, rate)
+            .into_iter()
+            .map(|t| (t.language.code, t.language.probability))
+            .collect();
+        let wide = timings.take().encoder_ns.get(&3000).map_or(0, Vec::len);
+        (spoken, wide)
+    };
+    let (sure, sure_wide) = detect(DecodeOptions::default().language_recheck_below);
+    let (always, always_wide) = detect(1.0);
+    assert_eq!(sure.len(), 1, "{sure:?}");
+    assert_eq!(sure[0].0, "en");
+    assert!(sure[0].1 >= 0.9, "{sure:?}");
+    assert_eq!(sure_wide, 0);
+    assert_eq!(always[0].0, "en");
+    assert_eq!(always_wide, 1);
+}
+
+#[test]
 fn a_vocabulary_list_works_with_the_multilingual_tokenizer() {
     let english = crate::common::recognizer_on(base_model(), "default", None);
     let mut config = english.config().clone();
