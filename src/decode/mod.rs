@@ -66,9 +66,9 @@ pub struct DecodeOptions {
     /// With `language = "auto"`, a stream keeps the language detected on its first final (`true`) or detects it
     /// on every segment (`false`).
     pub keep_language: bool,
-    /// With `language = "auto"`, a final's language is detected in an encoder window of at least this many frames,
-    /// padded as Whisper pads (3000 = 30 s, as Whisper does it: an extra encoder call per final); 0 detects on the
-    /// window the final is decoded in. Partials always detect on their own window.
+    /// With `language = "auto"`, a final unsure of its language (see `language_recheck_below`) detects it again in an
+    /// encoder window of at least this many frames, padded as Whisper pads (3000 = 30 s, as Whisper does it: an
+    /// extra encoder call); 0 never does. Partials always detect on their own window.
     pub language_window_frames: usize,
     /// With `language = "auto"`, a final first detects its language on the window it is decoded in, and pays for the
     /// `language_window_frames` window only when that language's probability is below this (1 always pays, 0
