@@ -62,8 +62,8 @@ mod timings;
 
 pub use config::{CaptureConfig, Profile};
 pub use decode::{
-    Bias, DecodeOptions, Guard, Hypothesis, Prompter, SegmentDecode, SpokenLanguage, Task,
-    Vocabulary, VocabularyConfig,
+    language_name, Bias, DecodeOptions, Guard, Hypothesis, Prompter, SegmentDecode, SpokenLanguage,
+    Task, Vocabulary, VocabularyConfig,
 };
 pub use error::{ConfigSource, Error, Result};
 pub use model::{Model, RuntimeOptions};
