@@ -208,6 +208,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(range.contains("decode.beam_size = 99"), "{range}");
+        let recheck = Profile::parse(
+            "name='x'\ndescription='y'\n[decode]\nlanguage_recheck_below=1.5\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            recheck.contains("decode.language_recheck_below = 1.5 is out of range 0..=1"),
+            "{recheck}"
+        );
     }
 
     #[test]
