@@ -221,6 +221,15 @@ mod tests {
     }
 
     #[test]
+    fn the_default_profile_states_the_built_in_defaults() {
+        // firmware-configs/default.toml says omitted fields take the values it shows.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware-configs/default.toml");
+        let p = Profile::load(&path).unwrap();
+        assert_eq!(p.decode, DecodeOptions::default());
+        assert_eq!(p.endpoint, EndpointConfig::default());
+    }
+
+    #[test]
     fn missing_tables_take_defaults() {
         let p = Profile::parse("name='x'\ndescription='y'\n", Path::new("p.toml")).unwrap();
         assert_eq!(p.decode, DecodeOptions::default());

@@ -84,7 +84,7 @@ impl Default for DecodeOptions {
             max_tokens_per_second: 6.0,
             max_compression_ratio: 2.4,
             min_window_frames: 500,
-            fallback_frames: 3000,
+            fallback_frames: 1000,
             no_speech_threshold: 0.6,
             logprob_threshold: -1.0,
             fallback_beam_size: 5,
