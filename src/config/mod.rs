@@ -169,51 +169,33 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_the_field() {
-        let path = Path::new("firmware-configs/x.toml");
-        let unknown = Profile::parse("name='x'\ndescription='y'\n[decode]\nbeam=3\n", path)
-            .unwrap_err()
-            .to_string();
+        // The error of a profile x.toml made of a name, a description and `body`.
+        let error = |body: &str| {
+            let toml = format!("name='x'\ndescription='y'\n{body}\n");
+            Profile::parse(&toml, Path::new("firmware-configs/x.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let unknown = error("[decode]\nbeam=3");
         assert!(
             unknown.contains("x.toml") && unknown.contains("beam"),
             "{unknown}"
         );
-        let wrong_type = Profile::parse(
-            "name='x'\ndescription='y'\n[runtime]\nthreads='two'\n",
-            path,
-        )
-        .unwrap_err()
-        .to_string();
+        let wrong_type = error("[runtime]\nthreads='two'");
         assert!(wrong_type.contains("threads"), "{wrong_type}");
-        let capture = Profile::parse(
-            "name='x'\ndescription='y'\n[capture]\nsample_rate_hz=7000\n",
-            path,
-        )
-        .unwrap_err()
-        .to_string();
+        let capture = error("[capture]\nsample_rate_hz=7000");
         assert!(
             capture.contains("capture.sample_rate_hz = 7000"),
             "{capture}"
         );
-        let partials = Profile::parse(
-            "name='x'\ndescription='y'\n[partials]\nfirst_interval_ms=0\n",
-            path,
-        )
-        .unwrap_err()
-        .to_string();
+        let partials = error("[partials]\nfirst_interval_ms=0");
         assert!(
             partials.contains("partials.first_interval_ms"),
             "{partials}"
         );
-        let range = Profile::parse("name='x'\ndescription='y'\n[decode]\nbeam_size=99\n", path)
-            .unwrap_err()
-            .to_string();
+        let range = error("[decode]\nbeam_size=99");
         assert!(range.contains("decode.beam_size = 99"), "{range}");
-        let recheck = Profile::parse(
-            "name='x'\ndescription='y'\n[decode]\nlanguage_recheck_below=1.5\n",
-            path,
-        )
-        .unwrap_err()
-        .to_string();
+        let recheck = error("[decode]\nlanguage_recheck_below=1.5");
         assert!(
             recheck.contains("decode.language_recheck_below = 1.5 is out of range 0..=1"),
             "{recheck}"
