@@ -43,6 +43,14 @@ fn transcribe_base(files: &[std::path::PathBuf], flags: &[&str]) -> Vec<Value> {
         .collect()
 }
 
+/// A recognizer on the base pack with the default profile, its decode options changed by `change`.
+fn base_recognizer(change: impl FnOnce(&mut DecodeOptions)) -> Recognizer {
+    let recognizer = crate::common::recognizer_on(base_model(), "default", None);
+    let mut config = recognizer.config().clone();
+    change(&mut config.decode);
+    recognizer.with_config(config).unwrap()
+}
+
 fn clips() -> Vec<std::path::PathBuf> {
     LANGUAGES
         .iter()
@@ -346,10 +354,7 @@ fn a_stream_keeps_its_first_language_when_the_profile_says_so() {
     samples.extend(std::iter::repeat_n(0.0, 2 * rate as usize));
     samples.extend(es);
     let spoken = |keep: bool| -> Vec<String> {
-        let mut recognizer = crate::common::recognizer_on(base_model(), "default", None);
-        let mut config = recognizer.config().clone();
-        config.decode.keep_language = keep;
-        recognizer = recognizer.with_config(config).unwrap();
+        let recognizer = base_recognizer(|d| d.keep_language = keep);
         crate::common::recognize(&recognizer, &samples, rate)
             .into_iter()
             .map(|t| t.language.code)
@@ -365,10 +370,7 @@ fn a_final_sure_of_its_language_skips_the_30_s_detection_window() {
     // window is encoded only when the profile asks for it on every final.
     let (samples, rate) = crate::common::read_wav_mono(&speech("cmd01.wav"));
     let detect = |recheck_below: f32| -> (Vec<(String, f32)>, usize) {
-        let recognizer = crate::common::recognizer_on(base_model(), "default", None);
-        let mut config = recognizer.config().clone();
-        config.decode.language_recheck_below = recheck_below;
-        let recognizer = recognizer.with_config(config).unwrap();
+        let recognizer = base_recognizer(|d| d.language_recheck_below = recheck_below);
         let stream = recognizer.create_stream();
         let timings = stream.timings().clone();
         timings.set_enabled(true);
@@ -391,10 +393,7 @@ fn a_final_sure_of_its_language_skips_the_30_s_detection_window() {
 
 #[test]
 fn a_vocabulary_list_works_with_the_multilingual_tokenizer() {
-    let english = crate::common::recognizer_on(base_model(), "default", None);
-    let mut config = english.config().clone();
-    config.decode.language = "en".into();
-    let plain = english.with_config(config).unwrap();
+    let plain = base_recognizer(|d| d.language = "en".into());
     let bias = earshot::Bias::new(&crate::vocabulary::terms(), 5.0, plain.vocabulary()).unwrap();
     let biased = plain
         .clone()
