@@ -31,37 +31,13 @@ from pack import Pack  # noqa: E402
 THRESHOLDS = (-0.5, -1.0, -1.5, -2.0, -3.0)
 
 
-def log_softmax(x):
-    x = x - x.max()
-    return x - np.log(np.exp(x).sum())
-
-
-def decode(pack, audio, max_tokens=60):
+def decode(pack, audio):
     """Greedy text pieces, each chosen token's log-probability, and end-of-text's where the search stopped."""
-    tok, dec = pack.manifest["tokens"], pack.manifest["decoder"]
-    suppress = np.array(tok["suppress"], dtype=np.int64)
-    cross_k, cross_v = pack.encode(pack.pad(frontend.mfcc(audio, causal=True)))
-    cache_k = np.zeros((dec["layers"], 1, 0, dec["d_model"]), np.float32)
-    cache_v = cache_k.copy()
-    feed = np.array([list(tok["prompt"])], np.int64)
-    pieces, logprobs, end = [], [], None
-    for step in range(max_tokens):
-        logits, cache_k, cache_v = pack.decoder.run(
-            None, {"tokens": feed, "self_k": cache_k, "self_v": cache_v, "cross_k": cross_k, "cross_v": cross_v})
-        last = logits[0, -1].astype(np.float64)
-        last[suppress] = -np.inf
-        last[tok["timestamp_begin"]:] = -np.inf
-        if step == 0:
-            last[np.array(tok["suppress_at_begin"], dtype=np.int64)] = -np.inf
-        scores = log_softmax(last)
-        chosen = int(np.argmax(scores))
-        if chosen == tok["end_of_text"]:
-            end = float(scores[chosen])
-            break
-        pieces.append(pack.detokenize([chosen]))
-        logprobs.append(float(scores[chosen]))
-        feed = np.array([[chosen]], np.int64)
-    return pieces, logprobs, end
+    trace = []
+    pack.greedy(*pack.encode(pack.pad(frontend.mfcc(audio, causal=True))), max_tokens=60, trace=trace)
+    end_of_text = pack.manifest["tokens"]["end_of_text"]
+    end = trace.pop()[1] if trace and trace[-1][0] == end_of_text else None
+    return [pack.detokenize([t]) for t, _ in trace], [lp for _, lp in trace], end
 
 
 def last_word_logprob(pieces, logprobs):

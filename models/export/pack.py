@@ -60,10 +60,12 @@ class Pack:
         return frontend.pad_frames(features, bucket_frames or enc["bucket_frames"], enc["max_frames"])
 
     def greedy(
-        self, cross_k: np.ndarray, cross_v: np.ndarray, max_tokens: int | None = None, prompt: list[int] | None = None
+        self, cross_k: np.ndarray, cross_v: np.ndarray, max_tokens: int | None = None, prompt: list[int] | None = None,
+        trace: list | None = None,
     ) -> tuple[list[int], float]:
         """Greedy tokens (text ids only, without prompt or end) and the no-speech probability; `prompt` replaces the
-        manifest's (e.g. with previous text before it)."""
+        manifest's (e.g. with previous text before it). `trace`, when given, gets (token, log-probability) of every
+        choice after suppression, end-of-text included when reached."""
         tok, dec = self.manifest["tokens"], self.manifest["decoder"]
         suppress = np.array(tok["suppress"], dtype=np.int64)
         layers, d = dec["layers"], dec["d_model"]
@@ -89,6 +91,9 @@ class Pack:
             if step == 0:
                 last[np.array(tok["suppress_at_begin"], dtype=np.int64)] = -np.inf
             nxt = int(np.argmax(last))
+            if trace is not None:
+                shifted = last.astype(np.float64) - last[nxt]
+                trace.append((nxt, float(-np.log(np.exp(shifted).sum()))))
             if nxt == tok["end_of_text"]:
                 break
             out.append(nxt)
