@@ -70,7 +70,7 @@ pub use model::{Model, RuntimeOptions};
 pub use stream::{
     run_recognizer, transcribe_file, transcribe_wav, AudioLost, Endpoint, EndpointConfig,
     EndpointRule, FileFailure, FileTranscript, LiveStats, Partial, PartialConfig, PushStream,
-    Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent, TurnDetector,
+    Recognizer, RecognizerConfig, Stream, Transcript, TranscriptEvent, TurnDetector, Verdict,
 };
 pub use timings::{StageTimes, TimingRecorder};
 

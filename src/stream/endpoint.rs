@@ -194,6 +194,17 @@ pub enum TurnDetector {
     Text,
 }
 
+/// The end-of-turn detector's verdict on the open turn at the check ([`Endpointer::judge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The turn sounds finished: it closes now.
+    Complete,
+    /// The sentence cannot end here: the turn waits `incomplete_wait_ms` of silence, or more speech.
+    Unfinished,
+    /// Nothing to judge (no text, or a language the rule does not read): the silence rule decides.
+    Undecided,
+}
+
 /// Why a segment closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -353,21 +364,24 @@ impl Endpointer {
         self.awaiting_verdict
     }
 
-    /// The end-of-turn verdict on the open segment, asked for by [`Endpointer::awaiting_verdict`]: `complete` closes it
-    /// now (returned, with [`EndpointRule::TurnComplete`]); otherwise the segment waits `incomplete_wait_ms` of
-    /// silence, or more speech.
-    pub fn judge(&mut self, complete: bool) -> Option<Segment> {
+    /// The end-of-turn verdict on the open segment, asked for by [`Endpointer::awaiting_verdict`]: a complete turn
+    /// closes now (returned, with [`EndpointRule::TurnComplete`]); an unfinished one waits `incomplete_wait_ms` of
+    /// silence, or more speech; an undecided one is left to the silence rule (`trailing_silence_ms`).
+    pub fn judge(&mut self, verdict: Verdict) -> Option<Segment> {
         if !std::mem::replace(&mut self.awaiting_verdict, false) {
             return None;
         }
         let mut open = self.open?;
-        if complete {
-            self.open = None;
-            let segment = self.close(open, self.frame, EndpointRule::TurnComplete);
-            self.resume_at = segment.end;
-            return Some(segment);
+        match verdict {
+            Verdict::Complete => {
+                self.open = None;
+                let segment = self.close(open, self.frame, EndpointRule::TurnComplete);
+                self.resume_at = segment.end;
+                return Some(segment);
+            }
+            Verdict::Unfinished => open.unfinished = true,
+            Verdict::Undecided => {}
         }
-        open.unfinished = true;
         self.open = Some(open);
         None
     }
@@ -511,7 +525,7 @@ impl Endpointer {
                 self.awaiting_verdict = true;
                 return None;
             }
-            // No verdict (a caller that pushes on without one): the silence rule.
+            // Undecided, or no verdict (a caller that pushes on without one): the silence rule.
             Some(_) => self.trailing,
         };
         if silence >= closes_at {
@@ -728,7 +742,7 @@ mod tests {
         // The last speech frame is 199; the last sound 201 (the 30 ms mean over 199..=201 is still above half the
         // threshold); the check comes 200 ms after it.
         assert_eq!(at, 202 + 20);
-        let segment = e.judge(true).expect("closed");
+        let segment = e.judge(Verdict::Complete).expect("closed");
         assert_eq!(segment.rule, EndpointRule::TurnComplete);
         assert_eq!((segment.end, segment.decided), (202 + 15, 222)); // 150 ms post-roll after the last sound
         assert!(!e.awaiting_verdict() && e.open_segment_start().is_none());
@@ -738,13 +752,13 @@ mod tests {
     fn an_unfinished_turn_waits_the_long_silence_and_speech_resets_the_verdict() {
         let mut e = Endpointer::new(&text_detector(), 10.0);
         until_verdict(&mut e, -1.0);
-        assert!(e.judge(false).is_none());
+        assert!(e.judge(Verdict::Unfinished).is_none());
         // A 1.2 s pause, then the sentence goes on: no close inside the pause.
         push_open(&mut e, -8.0, 100);
         push_open(&mut e, -1.0, 50);
         // The new silence is judged again; unfinished again, it closes at 1700 ms of silence.
         silence_until_verdict(&mut e);
-        assert!(e.judge(false).is_none());
+        assert!(e.judge(Verdict::Unfinished).is_none());
         let mut closed = None;
         while closed.is_none() {
             closed = e.push(-8.0);
@@ -756,13 +770,18 @@ mod tests {
     }
 
     #[test]
-    fn a_caller_that_gives_no_verdict_gets_the_silence_rule() {
-        let mut e = Endpointer::new(&text_detector(), 10.0);
-        until_verdict(&mut e, -1.0);
-        let closed: Vec<Segment> = (0..100).filter_map(|_| e.push(-8.0)).collect();
-        assert_eq!(closed.len(), 1);
-        assert_eq!(closed[0].rule, EndpointRule::TrailingSilence);
-        assert_eq!(closed[0].decided - closed[0].last_speech, 61);
+    fn an_undecided_verdict_or_none_gets_the_silence_rule() {
+        for verdict in [Some(Verdict::Undecided), None] {
+            let mut e = Endpointer::new(&text_detector(), 10.0);
+            until_verdict(&mut e, -1.0);
+            if let Some(verdict) = verdict {
+                assert!(e.judge(verdict).is_none());
+            }
+            let closed: Vec<Segment> = (0..100).filter_map(|_| e.push(-8.0)).collect();
+            assert_eq!(closed.len(), 1);
+            assert_eq!(closed[0].rule, EndpointRule::TrailingSilence);
+            assert_eq!(closed[0].decided - closed[0].last_speech, 61);
+        }
     }
 
     #[test]
@@ -770,7 +789,7 @@ mod tests {
         // Speech 20 dB above the floor (log10 units: 2.0), under NOISY_PEAK_DB.
         let mut e = Endpointer::new(&text_detector(), 10.0);
         assert_eq!(until_verdict(&mut e, -6.0), 202 + 25);
-        let segment = e.judge(true).expect("closed");
+        let segment = e.judge(Verdict::Complete).expect("closed");
         assert_eq!(segment.end, 202 + 20);
     }
 

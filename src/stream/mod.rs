@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment, TurnDetector};
+pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment, TurnDetector, Verdict};
 pub use events::{AudioLost, Endpoint, Partial, Transcript, TranscriptEvent};
 pub use file::{transcribe_file, transcribe_wav, FileFailure, FileTranscript};
 pub use live::{run_recognizer, LiveStats};
@@ -329,22 +329,30 @@ impl Recognizer {
         }
     }
 
-    /// The end-of-turn verdict: the speculative final's text (decoded now if it is not yet) sounds finished or not.
+    /// The end-of-turn verdict on the speculative final (decoded now if it is not yet): its text sounds finished or
+    /// not; with no text, or in a language other than English (the rule reads English words), the silence rule
+    /// decides.
     fn judge_turn(&self, stream: &mut Stream) -> Result<()> {
-        let complete = match stream.endpointer.pending_close() {
+        let verdict = match stream.endpointer.pending_close() {
             Some((start, end)) => {
-                let text = match &stream.speculative {
-                    Some((s, e, decoded)) if (*s, *e) == (start, end) => &decoded.text,
+                let decoded = match &stream.speculative {
+                    Some((s, e, decoded)) if (*s, *e) == (start, end) => decoded,
                     _ => {
                         let decoded = self.decode_final(stream, start, end)?;
-                        &stream.speculative.insert((start, end, decoded)).2.text
+                        &stream.speculative.insert((start, end, decoded)).2
                     }
                 };
-                !sounds_unfinished(text)
+                if decoded.text.is_empty() || decoded.language.code != "en" {
+                    Verdict::Undecided
+                } else if sounds_unfinished(&decoded.text) {
+                    Verdict::Unfinished
+                } else {
+                    Verdict::Complete
+                }
             }
-            None => true, // cannot happen (validation keeps the post-roll within the check); the silence is long enough
+            None => Verdict::Complete, // cannot happen (validation keeps the post-roll within the check); the silence is long enough
         };
-        let closed = stream.endpointer.judge(complete);
+        let closed = stream.endpointer.judge(verdict);
         stream.close(closed);
         stream.release_held();
         Ok(())
@@ -471,7 +479,7 @@ impl Recognizer {
         if decoded.guard.is_some() {
             return Ok(()); // a runaway on partial audio: skip this partial (the next one or the final will do)
         }
-        if decoded.text.is_empty() {
+        if decoded.text.is_empty() || decoded.language.code != "en" {
             if !state.any_text {
                 let dropped = stream.endpointer.no_text(end);
                 stream.close(dropped);

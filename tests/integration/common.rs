@@ -211,10 +211,26 @@ pub fn recognize(
 /// [`recognize`] on a stream the caller made (e.g. with its timings switched on).
 pub fn recognize_on(
     recognizer: &earshot::Recognizer,
-    mut stream: earshot::Stream,
+    stream: earshot::Stream,
     samples: &[f32],
     rate: u32,
 ) -> Vec<earshot::Transcript> {
+    events_on(recognizer, stream, samples, rate)
+        .into_iter()
+        .filter_map(|event| match event {
+            earshot::TranscriptEvent::Final(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// [`recognize_on`], collecting every event (partials, finals, endpoints).
+pub fn events_on(
+    recognizer: &earshot::Recognizer,
+    mut stream: earshot::Stream,
+    samples: &[f32],
+    rate: u32,
+) -> Vec<earshot::TranscriptEvent> {
     let (producer, mut consumer) = earshot::ring::frame_ring(1000);
     let mut capture = earshot::audio::CaptureSide::new(
         &recognizer.model().manifest().frontend,
@@ -224,14 +240,12 @@ pub fn recognize_on(
     )
     .unwrap();
     let mut out = Vec::new();
-    let mut drain = |stream: &mut earshot::Stream, out: &mut Vec<earshot::Transcript>| {
+    let mut drain = |stream: &mut earshot::Stream, out: &mut Vec<earshot::TranscriptEvent>| {
         while let Some(frame) = consumer.pop() {
             stream.accept_frame(&frame).unwrap();
         }
         while let Some(event) = recognizer.poll(stream).unwrap() {
-            if let earshot::TranscriptEvent::Final(t) = event {
-                out.push(t)
-            }
+            out.push(event);
         }
     };
     for block in samples.chunks(4000) {

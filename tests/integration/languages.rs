@@ -2,11 +2,15 @@
 //! translation, clear errors for what a pack cannot do, and text that never ends inside a character.
 
 use earshot::internals::{search, Decoder, Prefix};
-use earshot::{DecodeOptions, Recognizer, RecognizerConfig, Task, TimingRecorder};
+use earshot::{
+    DecodeOptions, EndpointRule, Recognizer, RecognizerConfig, Task, TimingRecorder,
+    TranscriptEvent, TurnDetector,
+};
 use serde_json::Value;
 
 use crate::common::{
-    base_model, base_pack_dir, earshot, language_clip, read_npy, root, speech, token_ids,
+    base_model, base_pack_dir, earshot, events_on, language_clip, read_npy, read_wav_mono, root,
+    speech, token_ids,
 };
 use crate::serve::{run_client, Server};
 
@@ -414,5 +418,42 @@ fn a_vocabulary_list_works_with_the_multilingual_tokenizer() {
     assert!(
         errors_with <= errors_without,
         "{errors_without} -> {errors_with}"
+    );
+}
+
+/// The text detector reads English words: a turn in another language is left to the silence rule (an English turn
+/// through the same pack, the control, ends at the check).
+#[test]
+fn the_text_detector_leaves_a_turn_in_another_language_to_the_silence_rule() {
+    let rules = |clip: std::path::PathBuf, language: &str| {
+        let recognizer = base_recognizer(|d| d.language = language.to_string());
+        let mut config = recognizer.config().clone();
+        config.endpoint = config.endpoint.with_detector(TurnDetector::Text);
+        let recognizer = recognizer.with_config(config).unwrap();
+        let (mut samples, rate) = read_wav_mono(&clip);
+        samples.extend(std::iter::repeat_n(0.0, rate as usize * 2)); // 2 s of silence: room for either rule
+        let events = events_on(&recognizer, recognizer.create_stream(), &samples, rate);
+        let finals = events
+            .iter()
+            .filter(|e| matches!(e, TranscriptEvent::Final(_)))
+            .count();
+        let rules: Vec<EndpointRule> = events
+            .iter()
+            .filter_map(|e| match e {
+                TranscriptEvent::Endpoint(e) => Some(e.rule),
+                _ => None,
+            })
+            .collect();
+        (finals, rules)
+    };
+    assert_eq!(
+        rules(speech("cmd01.wav"), "en"),
+        (1, vec![EndpointRule::TurnComplete])
+    );
+    let (finals, german) = rules(language_clip("de.wav"), "de");
+    assert!(finals >= 1, "{german:?}");
+    assert!(
+        german.iter().all(|r| *r == EndpointRule::TrailingSilence),
+        "{german:?}"
     );
 }
