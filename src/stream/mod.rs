@@ -479,7 +479,7 @@ impl Recognizer {
         if decoded.guard.is_some() {
             return Ok(()); // a runaway on partial audio: skip this partial (the next one or the final will do)
         }
-        if decoded.text.is_empty() || decoded.language.code != "en" {
+        if decoded.text.is_empty() {
             if !state.any_text {
                 let dropped = stream.endpointer.no_text(end);
                 stream.close(dropped);
