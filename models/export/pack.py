@@ -61,11 +61,12 @@ class Pack:
 
     def greedy(
         self, cross_k: np.ndarray, cross_v: np.ndarray, max_tokens: int | None = None, prompt: list[int] | None = None,
-        trace: list | None = None,
+        trace: list | None = None, rows: list | None = None,
     ) -> tuple[list[int], float]:
         """Greedy tokens (text ids only, without prompt or end) and the no-speech probability; `prompt` replaces the
         manifest's (e.g. with previous text before it). `trace`, when given, gets (token, log-probability) of every
-        choice after suppression, end-of-text included when reached."""
+        choice after suppression, end-of-text included when reached; `rows` the log-probabilities over the whole
+        vocabulary at each of those steps."""
         tok, dec = self.manifest["tokens"], self.manifest["decoder"]
         suppress = np.array(tok["suppress"], dtype=np.int64)
         layers, d = dec["layers"], dec["d_model"]
@@ -91,9 +92,13 @@ class Pack:
             if step == 0:
                 last[np.array(tok["suppress_at_begin"], dtype=np.int64)] = -np.inf
             nxt = int(np.argmax(last))
-            if trace is not None:
+            if trace is not None or rows is not None:
                 shifted = last.astype(np.float64) - last[nxt]
-                trace.append((nxt, float(-np.log(np.exp(shifted).sum()))))
+                lp = float(-np.log(np.exp(shifted).sum()))
+                if trace is not None:
+                    trace.append((nxt, lp))
+                if rows is not None:
+                    rows.append(shifted + lp)
             if nxt == tok["end_of_text"]:
                 break
             out.append(nxt)
