@@ -39,12 +39,21 @@ def shipped_rule():
         body = src.split(f"const {const}: &[&str] = &[", 1)[1].split("];", 1)[0]
         return {w for w in body.replace("\n", " ").split('"')[1::2]}
 
-    dangling, before_that = words("DANGLING"), words("BEFORE_THAT")
+    dangling, before_that, subordinators = words("DANGLING"), words("BEFORE_THAT"), words("SUBORDINATORS")
     marks = ("...", "…", ",", ":", "-", "—")
+
+    def lacks_its_main_clause(text):
+        if text.endswith("?"):
+            return False
+        body = text.rstrip(".!")
+        last = re.split(r"[.?!]", body)[-1].strip()
+        ws = last.split()
+        first = ws[0].lower() if ws else ""
+        return (first in subordinators and "," not in last) or (first == "dear" and len(ws) <= 3)
 
     def unfinished(text):
         text = text.rstrip()
-        if text.endswith(marks):
+        if lacks_its_main_clause(text) or text.endswith(marks):
             return True
         ws = [re.sub(r"^[^\w']+|[^\w']+$", "", w).lower() for w in text.split()]
         if not ws:

@@ -42,8 +42,14 @@ pub struct DecodeOptions {
     pub fallback_frames: usize,
     /// A segment is silence when its no-speech probability exceeds this ...
     pub no_speech_threshold: f32,
-    /// ... and its average token log-probability is below this (faster-whisper's rule and defaults).
+    /// ... and its average token log-probability is below this (faster-whisper's rule; its 0.6 and -1.0 let
+    /// clicks through as "you" and a tone as "beep beep beep", docs/DESIGN.md).
     pub logprob_threshold: f32,
+    /// The same two limits for partial results (faster-whisper's 0.6 and -1.0 by default): the first partial of a
+    /// segment is decoded from 200 ms of speech and is often unsure; the finals' limits delayed it.
+    pub partial_no_speech_threshold: f32,
+    /// See [`DecodeOptions::partial_no_speech_threshold`].
+    pub partial_logprob_threshold: f32,
     /// A final decoded with a narrower beam than this (greedy) whose average token log-probability is below
     /// `fallback_logprob` is searched again with this beam width on the same encoder output; 1 turns it off.
     /// The decode-time counterpart of whisper.cpp's and faster-whisper's temperature fallback. With a vocabulary
@@ -85,8 +91,10 @@ impl Default for DecodeOptions {
             max_compression_ratio: 2.4,
             min_window_frames: 500,
             fallback_frames: 1000,
-            no_speech_threshold: 0.6,
-            logprob_threshold: -1.0,
+            no_speech_threshold: 0.45,
+            logprob_threshold: -0.8,
+            partial_no_speech_threshold: 0.6,
+            partial_logprob_threshold: -1.0,
             fallback_beam_size: 5,
             fallback_logprob: -0.2,
             fallback_window_frames: 0,
@@ -242,6 +250,20 @@ impl DecodeOptions {
         )?;
         check(
             origin,
+            "decode.partial_no_speech_threshold",
+            self.partial_no_speech_threshold,
+            0.0,
+            1.0,
+        )?;
+        check(
+            origin,
+            "decode.partial_logprob_threshold",
+            self.partial_logprob_threshold,
+            -100.0,
+            0.0,
+        )?;
+        check(
+            origin,
             "decode.fallback_beam_size",
             self.fallback_beam_size,
             1,
@@ -304,7 +326,8 @@ impl DecodeOptions {
 /// searched again: with `fallback_beam_size` on the same encoder output when its search was narrower, and, when
 /// `fallback_window_frames` is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is
 /// kept when the model finds it more likely; the no-speech gate then judges the text kept. With a forced prefix the
-/// no-speech gate is off (the prefix was already shown as speech). A final (`fallback` set) of a stream with a
+/// no-speech gate is off (the prefix was already shown as speech); a partial (`fallback` not set) is gated with the
+/// `partial_` limits. A final (`fallback` set) of a stream with a
 /// vocabulary is decoded as without it, and then gets the listed terms the model accepts (see `listed`); partials
 /// get the fusion bias only.
 pub fn decode_segment(
@@ -460,7 +483,16 @@ fn decode_plain(
         looping = !beam_fallback;
     }
     let mut loop_cut = false;
-    if looping && hypothesis.no_speech_prob <= options.no_speech_threshold {
+    // The no-speech gate's limits: a final's, or a partial's (`fallback` is false only for partials).
+    let (no_speech_limit, logprob_limit) = if fallback {
+        (options.no_speech_threshold, options.logprob_threshold)
+    } else {
+        (
+            options.partial_no_speech_threshold,
+            options.partial_logprob_threshold,
+        )
+    };
+    if looping && hypothesis.no_speech_prob <= no_speech_limit {
         if let Some(end) = guards::first_copy_end(&hypothesis.tokens) {
             let mean = hypothesis.avg_logprob();
             hypothesis.tokens.truncate(end);
@@ -476,8 +508,8 @@ fn decode_plain(
     // gates the result of its fallback): a beam that turns a melody into "Do do do" has a low log-probability.
     let gated = |h: &Hypothesis| {
         !matches!(prefix, Prefix::Forced(p) if !p.is_empty())
-            && h.no_speech_prob > options.no_speech_threshold
-            && h.avg_logprob() < options.logprob_threshold
+            && h.no_speech_prob > no_speech_limit
+            && h.avg_logprob() < logprob_limit
     };
     let mut no_speech = runaway || gated(&hypothesis);
     let mut window_fallback = false;

@@ -2,7 +2,9 @@
 //!
 //! After a short silence the speculative final is already decoded; a turn is unfinished when its text ends where an
 //! English sentence cannot: on an article, a preposition, a conjunction, a possessive, a form of "be" ("remind me
-//! to", "my number is", "turn off the"), or on a comma, a dash or an ellipsis. Everything else counts as finished.
+//! to", "my number is", "turn off the"), or on a comma, a dash or an ellipsis; or when its last sentence is a
+//! subordinate clause still waiting for its main clause ("If the battery runs low."). Everything else counts as
+//! finished.
 //! Measured on the turn corpus (`benches/turns/README.md`), this rule alone beat Smart Turn v3.2's audio
 //! probability there, and a missed "unfinished" costs only the old wait while a wrong one costs a long wait, so the
 //! list holds only words that almost never end a request (no "it", "on", "in", "off", and "that" only after a verb of
@@ -31,9 +33,20 @@ const BEFORE_THAT: &[&str] = &[
     "saying", "say", "says", "said", "think", "know", "sure", "tell", "telling",
 ];
 
-/// True when `text` ends where a request cannot: a dangling word or a comma, dash, colon or ellipsis.
+/// Words that open a subordinate clause: a last sentence that starts with one and has no comma yet ("If the battery
+/// runs low.") lacks its main clause; Whisper writes it with a full stop when a comma pause cuts it off.
+const SUBORDINATORS: &[&str] = &[
+    "if", "when", "whenever", "after", "before", "because", "although", "though", "while",
+    "unless", "since", "once", "until",
+];
+
+/// True when `text` ends where a request cannot: a dangling word or a comma, dash, colon or ellipsis; or its last
+/// sentence is a subordinate clause without its main clause, or a salutation ("Dear team.").
 pub fn sounds_unfinished(text: &str) -> bool {
     let text = text.trim_end();
+    if lacks_its_main_clause(text) {
+        return true;
+    }
     if text.ends_with("...")
         || text.ends_with('…')
         || text.ends_with(',')
@@ -56,6 +69,26 @@ pub fn sounds_unfinished(text: &str) -> bool {
     DANGLING.contains(&last.as_str())
 }
 
+/// The last sentence of `text` (not a question) opens with a subordinator and has no comma, or is "Dear" and at most
+/// two more words.
+fn lacks_its_main_clause(text: &str) -> bool {
+    if text.ends_with('?') {
+        return false;
+    }
+    let body = text.trim_end_matches(['.', '!']);
+    let last = body
+        .rfind(['.', '?', '!'])
+        .map_or(body, |at| &body[at + 1..])
+        .trim();
+    let first = last
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    (SUBORDINATORS.contains(&first.as_str()) && !last.contains(','))
+        || (first == "dear" && last.split_whitespace().count() <= 3)
+}
+
 #[cfg(test)]
 mod tests {
     use super::sounds_unfinished;
@@ -75,6 +108,9 @@ mod tests {
             "Send a message to Dan saying that.",
             "Can you add?",
             "Remind me too.",
+            "If the battery runs low.",
+            "Thanks. After the storm passed.",
+            "Dear team.",
         ] {
             assert!(sounds_unfinished(text), "{text:?}");
         }
@@ -92,6 +128,10 @@ mod tests {
             "Turn the radio off",
             "",
             "Stop!",
+            "When does the pharmacy open?",
+            "If it rains, close the windows.",
+            "Dear team, thank you for your work.",
+            "Before you go. Lock the door.",
         ] {
             assert!(!sounds_unfinished(text), "{text:?}");
         }
