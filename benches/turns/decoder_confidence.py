@@ -10,7 +10,8 @@ pack's reference decoder (models/export/pack.py, the Rust engine's greedy in Pyt
 chosen token's log-probability and that of end-of-text where the search stops. A text that sounds finished to the
 shipped text rule is then also held back when its last word was a guess (its least likely token below T), when
 end-of-text itself was unsure (below T), or when the model saw a pause in mid-sentence where it wrote the end of one
-(a comma, dash, colon, semicolon or ellipsis above T where its final full stop or question mark stands). Prints how many turn ends each rule holds back (each costs the long wait)
+(a comma, dash, colon, semicolon or ellipsis above T where its final full stop or question mark stands). Prints how
+many turn ends each rule holds back (each costs the long wait)
 and how many pauses it still calls complete (premature ends). Needs the export venv (numpy, onnxruntime).
 """
 from __future__ import annotations
