@@ -215,13 +215,28 @@ pub fn recognize_on(
     samples: &[f32],
     rate: u32,
 ) -> Vec<earshot::Transcript> {
-    events_on(recognizer, stream, samples, rate)
-        .into_iter()
-        .filter_map(|event| match event {
-            earshot::TranscriptEvent::Final(t) => Some(t),
+    finals(&events_on(recognizer, stream, samples, rate))
+}
+
+/// The final transcripts among `events`.
+pub fn finals(events: &[earshot::TranscriptEvent]) -> Vec<earshot::Transcript> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            earshot::TranscriptEvent::Final(t) => Some(t.clone()),
             _ => None,
         })
         .collect()
+}
+
+/// `recognizer` with its end-of-turn detector set to `detector`.
+pub fn with_detector(
+    recognizer: &earshot::Recognizer,
+    detector: earshot::TurnDetector,
+) -> earshot::Recognizer {
+    let mut config = recognizer.config().clone();
+    config.endpoint = config.endpoint.with_detector(detector);
+    recognizer.with_config(config).unwrap()
 }
 
 /// [`recognize_on`], collecting every event (partials, finals, endpoints).

@@ -5,7 +5,7 @@ use earshot::TurnDetector;
 
 use crate::common::{
     corpus, joined, model, model_without_end_of_window, pack_report, read_wav_mono, recognize,
-    recognizer, recognizer_on, root, speech,
+    recognizer, recognizer_on, root, speech, with_detector,
 };
 
 fn corpus_wer(recognizer: &earshot::Recognizer) -> WerCounter {
@@ -83,9 +83,7 @@ fn non_speech_gives_no_text_alone_or_in_a_stream_with_either_end_of_turn_detecto
     }
     inputs.push(("all in one stream".into(), stream));
     for detector in [TurnDetector::Silence, TurnDetector::Text] {
-        let mut config = recognizer.config().clone();
-        config.endpoint = config.endpoint.with_detector(detector);
-        let recognizer = recognizer.with_config(config).unwrap();
+        let recognizer = with_detector(&recognizer, detector);
         for (name, samples) in &inputs {
             let finals = recognize(&recognizer, samples, 16_000);
             assert!(

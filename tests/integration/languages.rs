@@ -9,8 +9,8 @@ use earshot::{
 use serde_json::Value;
 
 use crate::common::{
-    base_model, base_pack_dir, earshot, events_on, language_clip, read_npy, read_wav_mono, root,
-    speech, token_ids,
+    base_model, base_pack_dir, earshot, events_on, finals, language_clip, read_npy, read_wav_mono,
+    root, speech, token_ids, with_detector,
 };
 use crate::serve::{run_client, Server};
 
@@ -426,17 +426,14 @@ fn a_vocabulary_list_works_with_the_multilingual_tokenizer() {
 #[test]
 fn the_text_detector_leaves_a_turn_in_another_language_to_the_silence_rule() {
     let rules = |clip: std::path::PathBuf, language: &str| {
-        let recognizer = base_recognizer(|d| d.language = language.to_string());
-        let mut config = recognizer.config().clone();
-        config.endpoint = config.endpoint.with_detector(TurnDetector::Text);
-        let recognizer = recognizer.with_config(config).unwrap();
+        let recognizer = with_detector(
+            &base_recognizer(|d| d.language = language.to_string()),
+            TurnDetector::Text,
+        );
         let (mut samples, rate) = read_wav_mono(&clip);
         samples.extend(std::iter::repeat_n(0.0, rate as usize * 2)); // 2 s of silence: room for either rule
         let events = events_on(&recognizer, recognizer.create_stream(), &samples, rate);
-        let finals = events
-            .iter()
-            .filter(|e| matches!(e, TranscriptEvent::Final(_)))
-            .count();
+        let finals = finals(&events).len();
         let rules: Vec<EndpointRule> = events
             .iter()
             .filter_map(|e| match e {

@@ -12,7 +12,9 @@ use earshot::{Recognizer, TranscriptEvent};
 use proptest::prelude::*;
 
 use crate::alloc_counter::allocations_during;
-use crate::common::{corpus, joined, model, read_wav_mono, recognize, recognizer, root, speech};
+use crate::common::{
+    corpus, finals, joined, model, read_wav_mono, recognize, recognizer, root, speech,
+};
 
 /// The default profile with partial results on, as `earshot listen` uses it.
 fn live_recognizer() -> Recognizer {
@@ -42,19 +44,6 @@ pub fn live_events(recognizer: &Recognizer, path: &Path) -> Vec<TranscriptEvent>
     reader.join().unwrap().unwrap();
     assert_eq!(stats.overruns, 0, "fast replay waits for ring space");
     events
-}
-
-fn finals(events: &[TranscriptEvent]) -> Vec<earshot::Transcript> {
-    events
-        .iter()
-        .filter_map(|e| {
-            if let TranscriptEvent::Final(t) = e {
-                Some(t.clone())
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 /// Partials' committed text only grows within a segment (the final may correct it: it is a fresh decode).
