@@ -68,6 +68,7 @@ fn bench_model(c: &mut Criterion) {
         bias: None,
         prompter: &prompter,
         prompt: &model.manifest().tokens.prompt,
+        draft: &[],
     };
     for window in [500usize, 1000, 3000] {
         c.bench_function(&format!("encoder/{window}_frames/{threads}_threads"), |b| {

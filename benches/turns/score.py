@@ -4,7 +4,7 @@
 arrives on earshot's standard output.
 
     python benches/turns/score.py DIR/turns.json [--noisy] [--sessions N] [--parallel P] [--offline] [--earshot BIN]
-                                  [--earshot-arg ARG ...] [--json OUT]
+                                  [--earshot-arg ARG ...] [--json OUT] [--finals OUT]
 
 --offline replays each session as fast as it decodes (`listen --replay --fast`) and stamps each final with the
 stream time at which its endpoint rule fired (`decided_s`): the decision alone, without compute or pacing, for quick
@@ -14,6 +14,8 @@ A final belongs to the turn whose span (its start - 0.3 s to the next turn's sta
 Per turn: the end of speech -> its last final's arrival (latency; complete turns and paused turns apart); a paused
 turn is ended inside its pause (premature) when a final of it ends before the pause does; a turn with no final is
 missing. WER over all turns with Whisper's English normalizer (benches/wer.py). Needs whisper-normalizer.
+--finals writes every final event as earshot sent it (its encoder and decoder times, decoder calls, beam fallback)
+with `session` and `arrived_s` (seconds after the session's start) added, one JSON object per line.
 """
 from __future__ import annotations
 
@@ -111,6 +113,7 @@ def main():
     parser.add_argument("--earshot", default=str(Path(__file__).resolve().parents[2] / "target/release/earshot"))
     parser.add_argument("--earshot-arg", action="append", default=[])
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--finals", type=Path, help="every final event, one JSON line each")
     a = parser.parse_args()
     sessions = json.loads(a.turns.read_text())[: a.sessions]
     folder = a.turns.parent
@@ -118,10 +121,15 @@ def main():
     def one(session):
         wav = folder / session["noisy_file" if a.noisy else "file"]
         run = run_session_offline if a.offline else run_session
-        return score(session, *run(a.earshot, a.earshot_arg, wav))
+        started, finals = run(a.earshot, a.earshot_arg, wav)
+        events = [dict(e, session=session["session"], arrived_s=t - started) for t, e in finals]
+        return score(session, started, finals), events
 
     with ThreadPoolExecutor(a.parallel) as pool:
-        rows = [row for rows in pool.map(one, sessions) for row in rows]
+        results = list(pool.map(one, sessions))
+    rows = [row for rows, _ in results for row in rows]
+    if a.finals:
+        a.finals.write_text("".join(json.dumps(e) + "\n" for _, events in results for e in events))
     errors, words = sum(r["errors"] for r in rows), sum(r["words"] for r in rows)
     summary = {
         "sessions": len(sessions), "turns": len(rows), "noisy": a.noisy, "earshot_args": a.earshot_arg,

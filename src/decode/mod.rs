@@ -152,6 +152,10 @@ pub struct Decoder<'a> {
     pub prompter: &'a Prompter,
     /// The decoder prompt of the segment being decoded (set by [`decode_segment`] from `prompter`).
     pub prompt: &'a [u32],
+    /// Tokens a greedy search expects after its forced prefix (a live segment's last partial): it checks them all
+    /// in its first decoder call and keeps the longest start it would have chosen itself, so those steps cost no
+    /// call of their own. Empty: no draft. A beam search or a biased one ignores it.
+    pub draft: &'a [u32],
 }
 
 impl Decoder<'_> {

@@ -88,6 +88,14 @@ pub(super) fn log_softmax(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v -= log_sum);
 }
 
+/// The log-probability of `index` in a row of logits.
+fn log_prob_at(row: &[f32], index: usize) -> f32 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = row.iter().map(|&v| (v - max).exp()).sum();
+    let log_sum = max + sum.ln(); // as log_softmax computes it
+    row.get(index).map_or(f32::NEG_INFINITY, |&v| v - log_sum)
+}
+
 fn softmax_at(row: &[f32], index: usize) -> f32 {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f64 = row.iter().map(|&v| f64::from((v - max).exp())).sum();
@@ -136,11 +144,19 @@ pub fn search(
         Prefix::None => &[][..],
         Prefix::Forced(p) => &p[..p.len().min(max_tokens)],
     };
-    let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix)?;
+    // A draft is checked by greedy searches only: a beam's rows and a bias's fusion choose otherwise.
+    let draft = match decoder.draft {
+        d if beam_size == 1 && decoder.bias.is_none() => {
+            &d[..d.len().min(max_tokens - prefix.len())]
+        }
+        _ => &[][..],
+    };
+    let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix, draft)?;
+    let accepted = accept_draft(&mut beams, draft, &rules, prefix.is_empty(), decoder)?;
     let mut decoder_calls = 1;
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
     let mut extra_steps = 0;
-    for step in prefix.len()..=max_tokens {
+    for step in prefix.len() + accepted..=max_tokens {
         let chosen = choose(
             &mut beams,
             &mut finished,
@@ -228,12 +244,24 @@ pub(crate) fn next_token_logprobs(
     Ok(rows)
 }
 
-/// The first decoder call: the prompt and the prefix together. The row of the prompt's start-of-transcript token
-/// gives the no-speech probability (row 0 unless the prompt begins with previous text).
-fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<(Beams, f32)> {
+/// The first decoder call: the prompt, the prefix and the draft together. The row of the prompt's
+/// start-of-transcript token gives the no-speech probability (row 0 unless the prompt begins with previous text); the
+/// logits kept are the rows after the prefix and after each draft token (`draft.len() + 1` rows).
+fn first_step(
+    decoder: Decoder,
+    audio: &AudioContext,
+    prefix: &[u32],
+    draft: &[u32],
+) -> Result<(Beams, f32)> {
     let manifest = decoder.model.manifest();
     let vocab = manifest.decoder.vocab_size;
-    let fed: Vec<u32> = decoder.prompt.iter().chain(prefix).copied().collect();
+    let fed: Vec<u32> = decoder
+        .prompt
+        .iter()
+        .chain(prefix)
+        .chain(draft)
+        .copied()
+        .collect();
     let mut cache = KvCache::default();
     let mut logits = Vec::with_capacity(fed.len() * vocab);
     decoder.step(audio, &fed, &mut cache, &mut logits)?;
@@ -245,7 +273,7 @@ fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<
         &logits[sot * vocab..(sot + 1) * vocab],
         manifest.tokens.no_speech as usize,
     );
-    logits.drain(..(fed.len() - 1) * vocab);
+    logits.drain(..(fed.len() - 1 - draft.len()) * vocab);
     let first = Beams {
         tokens: vec![prefix.to_vec()],
         scores: vec![0.0],
@@ -253,6 +281,46 @@ fn first_step(decoder: Decoder, audio: &AudioContext, prefix: &[u32]) -> Result<
         logits,
     };
     Ok((first, no_speech_prob))
+}
+
+/// Greedy search with a draft (the tokens the last partial decode chose): keep the longest start of the draft that
+/// the search chooses itself, each token the best of its row under the same rules (an end-of-text on top ends the
+/// check, as it would end the search), so those steps cost no decoder call of their own. Leaves `beams` as the
+/// search would be after the accepted tokens: their scores summed, the cache cut after them, and the logits of the
+/// next row. Returns how many tokens were accepted.
+fn accept_draft(
+    beams: &mut Beams,
+    draft: &[u32],
+    rules: &TokenRules,
+    at_start: bool,
+    decoder: Decoder,
+) -> Result<usize> {
+    if draft.is_empty() {
+        return Ok(0);
+    }
+    let vocab = decoder.model.manifest().decoder.vocab_size;
+    let mut accepted = 0;
+    let mut score = 0.0;
+    for (i, (&token, row)) in draft.iter().zip(beams.logits.chunks_mut(vocab)).enumerate() {
+        rules.apply(row, at_start && i == 0);
+        if top_k(row, 1).first().map(|&(t, _)| t) != Some(token as usize) {
+            break;
+        }
+        score += log_prob_at(row, token as usize);
+        accepted += 1;
+    }
+    beams
+        .logits
+        .copy_within(accepted * vocab..(accepted + 1) * vocab, 0);
+    beams.logits.truncate(vocab);
+    beams.tokens[0].extend_from_slice(&draft[..accepted]);
+    beams.scores[0] = score;
+    if accepted < draft.len() {
+        beams.cache = beams
+            .cache
+            .try_prefix(beams.cache.len() - (draft.len() - accepted))?;
+    }
+    Ok(accepted)
 }
 
 /// Score every live beam's next tokens; best first, an end-of-text finishes its hypothesis (into `finished`, up to

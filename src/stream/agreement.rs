@@ -34,6 +34,18 @@ impl Agreement {
         &self.committed
     }
 
+    /// The last decode's tokens after the committed ones: the next decode's draft.
+    pub fn tentative(&self) -> &[u32] {
+        self.previous
+            .get(self.committed.len()..)
+            .unwrap_or_default()
+    }
+
+    /// The last decode's tokens, committed ones included: the draft of the segment's final.
+    pub fn previous(&self) -> &[u32] {
+        &self.previous
+    }
+
     /// Take a new hypothesis (which starts with the committed tokens): commit the common prefix of it and the
     /// previous one, cut back to a word boundary of this decode, and never into the previous decode's last word (its
     /// audio ended inside it). Returns how many of `tokens` are committed.

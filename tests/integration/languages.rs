@@ -107,6 +107,7 @@ fn greedy_tokens_equal_the_export_pipeline_on_every_language_fixture() {
             bias: None,
             prompter: &prompter,
             prompt: &[],
+            draft: &[],
         };
         let (prompt, spoken) = prompter.resolve(unresolved, &audio).unwrap();
         assert_eq!((spoken.code.as_str(), spoken.probability), (language, 1.0));

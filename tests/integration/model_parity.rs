@@ -20,6 +20,7 @@ fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
         bias: None,
         prompter: &prompter,
         prompt: &model.manifest().tokens.prompt,
+        draft: &[],
     };
     let reference = reference_tokens();
     let fixtures = reference["mfcc_fixtures"].as_object().unwrap();
@@ -166,4 +167,69 @@ fn each_row_of_a_batched_step_equals_that_hypothesis_stepped_alone() {
             .is_err(),
         "2 tokens for 3 rows"
     );
+}
+
+#[test]
+fn a_draft_saves_decoder_calls_and_never_changes_the_greedy_tokens() {
+    // A live segment's last partial is the draft of its next decode: the search checks it in its first call and
+    // goes on from the first token it would not have chosen. Its own tokens as the draft: one call in all; half of
+    // them: the rest step by step; another clip's tokens: only what they share. The tokens stay the reference's.
+    let model = model();
+    let recognizer = Recognizer::new(model.clone(), RecognizerConfig::default()).unwrap();
+    let timings = TimingRecorder::default();
+    let prompter = earshot::DecodeOptions::default()
+        .prompter(model.manifest(), &earshot::ConfigSource::BuiltIn)
+        .unwrap();
+    let plain = Decoder {
+        model: &model,
+        vocabulary: recognizer.vocabulary(),
+        timings: &timings,
+        bias: None,
+        prompter: &prompter,
+        prompt: &model.manifest().tokens.prompt,
+        draft: &[],
+    };
+    let reference = reference_tokens();
+    let ids: Vec<&String> = reference["mfcc_fixtures"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let frames = mfcc_fixture(id);
+        let audio = model
+            .encode(&frames, model.bucket_for(frames.len() / 80, 0))
+            .unwrap();
+        let want = token_ids(&reference["clips"][id.as_str()]["int8"]["tokens"]);
+        let other =
+            token_ids(&reference["clips"][ids[(i + 1) % ids.len()].as_str()]["int8"]["tokens"]);
+        let half = &want[..want.len() / 2];
+        for draft in [&want[..], half, &other[..]] {
+            let agreed = draft.iter().zip(&want).take_while(|(a, b)| a == b).count();
+            let h = search(Decoder { draft, ..plain }, &audio, 1, 446, Prefix::None).unwrap();
+            assert_eq!(h.tokens, want, "{id}, draft {draft:?}");
+            // The first call, then one per token not accepted (the last one's row gives end-of-text).
+            assert_eq!(
+                h.decoder_calls,
+                1 + want.len() - agreed,
+                "{id}, draft {draft:?}"
+            );
+        }
+        let beam = search(
+            Decoder {
+                draft: &want,
+                ..plain
+            },
+            &audio,
+            5,
+            446,
+            Prefix::None,
+        )
+        .unwrap();
+        assert_eq!(
+            beam,
+            search(plain, &audio, 5, 446, Prefix::None).unwrap(),
+            "{id}: a beam ignores the draft"
+        );
+    }
 }
