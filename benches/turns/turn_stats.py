@@ -40,6 +40,7 @@ def shipped_rule():
         return {w for w in body.replace("\n", " ").split('"')[1::2]}
 
     dangling, before_that, subordinators = words("DANGLING"), words("BEFORE_THAT"), words("SUBORDINATORS")
+    relatives, determiners = words("RELATIVES"), words("DETERMINERS")
     marks = ("...", "…", ",", ":", "-", "—")
 
     def lacks_its_main_clause(text):
@@ -58,6 +59,8 @@ def shipped_rule():
         ws = [re.sub(r"^[^\w']+|[^\w']+$", "", w).lower() for w in text.split()]
         if not ws:
             return False
+        if ws[-1] in relatives and len(ws) > 2 and ws[-3] in determiners:
+            return True
         if ws[-1] == "that":
             return len(ws) > 1 and ws[-2] in before_that
         return ws[-1] in dangling

@@ -2,9 +2,9 @@
 //!
 //! After a short silence the speculative final is already decoded; a turn is unfinished when its text ends where an
 //! English sentence cannot: on an article, a preposition, a conjunction, a possessive, a form of "be" ("remind me
-//! to", "my number is", "turn off the"), or on a comma, a dash or an ellipsis; or when its last sentence is a
-//! subordinate clause still waiting for its main clause ("If the battery runs low."). Everything else counts as
-//! finished.
+//! to", "my number is", "turn off the"), on a relative pronoun after a noun ("play the album that"), or on a comma,
+//! a dash or an ellipsis; or when its last sentence is a subordinate clause still waiting for its main clause ("If
+//! the battery runs low."). Everything else counts as finished.
 //! Measured on the turn corpus (`benches/turns/README.md`), this rule alone beat Smart Turn v3.2's audio
 //! probability there, and a missed "unfinished" costs only the old wait while a wrong one costs a long wait, so the
 //! list holds only words that almost never end a request (no "it", "on", "in", "off", and "that" only after a verb of
@@ -33,6 +33,16 @@ const BEFORE_THAT: &[&str] = &[
     "saying", "say", "says", "said", "think", "know", "sure", "tell", "telling",
 ];
 
+/// A relative pronoun after a determiner and a noun opens a relative clause ("play the album that ...", "call the
+/// plumber who ..."); Whisper writes it with a full stop when a pause cuts it off.
+const RELATIVES: &[&str] = &["that", "who", "which", "where", "whom"];
+
+/// Determiners before the noun a relative clause follows.
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "this", "these", "those", "my", "your", "our", "his", "her", "their", "its",
+    "some", "every", "each", "any",
+];
+
 /// Words that open a subordinate clause: a last sentence that starts with one and has no comma yet ("If the battery
 /// runs low.") lacks its main clause; Whisper writes it with a full stop when a comma pause cuts it off.
 const SUBORDINATORS: &[&str] = &[
@@ -40,8 +50,9 @@ const SUBORDINATORS: &[&str] = &[
     "unless", "since", "once", "until",
 ];
 
-/// True when `text` ends where a request cannot: a dangling word or a comma, dash, colon or ellipsis; or its last
-/// sentence is a subordinate clause without its main clause, or a salutation ("Dear team.").
+/// True when `text` ends where a request cannot: a dangling word, a relative pronoun after a noun, or a comma, dash,
+/// colon or ellipsis; or its last sentence is a subordinate clause without its main clause, or a salutation ("Dear
+/// team.").
 pub fn sounds_unfinished(text: &str) -> bool {
     let text = text.trim_end();
     if lacks_its_main_clause(text) {
@@ -61,10 +72,13 @@ pub fn sounds_unfinished(text: &str) -> bool {
             .to_lowercase()
     });
     let last = words.next().unwrap_or_default();
+    let before = words.next().unwrap_or_default();
+    let determiner = words.next().unwrap_or_default();
+    if RELATIVES.contains(&last.as_str()) && DETERMINERS.contains(&determiner.as_str()) {
+        return true;
+    }
     if last == "that" {
-        return words
-            .next()
-            .is_some_and(|before| BEFORE_THAT.contains(&before.as_str()));
+        return BEFORE_THAT.contains(&before.as_str());
     }
     DANGLING.contains(&last.as_str())
 }
@@ -111,6 +125,8 @@ mod tests {
             "If the battery runs low.",
             "Thanks. After the storm passed.",
             "Dear team.",
+            "Play the album that.",
+            "Call the plumber who.",
         ] {
             assert!(sounds_unfinished(text), "{text:?}");
         }
@@ -132,6 +148,9 @@ mod tests {
             "If it rains, close the windows.",
             "Dear team, thank you for your work.",
             "Before you go. Lock the door.",
+            "Play that.",
+            "Guess who.",
+            "I don't know which.",
         ] {
             assert!(!sounds_unfinished(text), "{text:?}");
         }
