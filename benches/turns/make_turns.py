@@ -4,6 +4,7 @@ sentence, with the true end of speech of every turn and the true span of every p
 
     python benches/turns/make_turns.py --out DIR [--sessions 32] [--seed 29]
     python benches/turns/make_turns.py --fixture tests/fixtures/turns/paused.wav   # the test suite's paused turn
+                                                                                   # (and manifest.tsv, for bench)
 
 Own sentences, built from templates with fixed seeds. A session is ten turns, each followed by 2-3 s of room-level
 noise (pink, about -60 dBFS); about 40 % of the turns are *paused*: the head of a sentence that cannot end there
@@ -132,7 +133,10 @@ def write_fixture(path: Path) -> None:
     audio = np.concatenate([room(RATE_HZ // 2, rng), speech + room(len(speech), rng), room(int(2.5 * RATE_HZ), rng)])
     path.parent.mkdir(parents=True, exist_ok=True)
     write_wav(path, audio, RATE_HZ)
-    print(f"wrote {path}: {head} ... {tail} ({len(audio) / RATE_HZ:.1f} s)")
+    pause = (0.5 + last_sound(first) / RATE_HZ, 0.5 + (len(first) + int(gap * RATE_HZ)) / RATE_HZ)
+    (path.parent / "manifest.tsv").write_text(
+        f"file\ttext\tpause\n{path.name}\t{head} {tail}\t{pause[0]:.2f}-{pause[1]:.2f}\n")
+    print(f"wrote {path} and its manifest.tsv: {head} ... {tail} ({len(audio) / RATE_HZ:.1f} s)")
 
 
 def main() -> None:

@@ -15,6 +15,9 @@ pub struct Clip {
     pub reference: Option<String>,
     /// Length in seconds (from the header).
     pub seconds: f64,
+    /// A pause inside an unfinished sentence, seconds from the clip's start (the manifest's `pause` column,
+    /// `START-END`): a final that ends before the pause does cut the sentence there.
+    pub pause: Option<(f64, f64)>,
 }
 
 /// A list of clips.
@@ -29,8 +32,9 @@ pub struct Corpus {
 impl Corpus {
     /// Load a corpus: a folder (every `*.wav` in it, sorted, no references) or a TSV manifest. A manifest is either
     /// `path<TAB>reference` lines, or has a header line naming a `file` and a `text` column (the bundled
-    /// `tests/fixtures/speech/manifest.tsv`). Paths are relative to the manifest's folder. Every file's header is
-    /// checked here, so a bad clip fails before the run.
+    /// `tests/fixtures/speech/manifest.tsv`), and optionally a `pause` column (`START-END` seconds of a pause inside
+    /// the clip's sentence, or empty). Paths are relative to the manifest's folder. Every file's header is checked
+    /// here, so a bad clip fails before the run.
     pub fn load(path: &Path) -> Result<Corpus> {
         let entries = if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
@@ -39,7 +43,7 @@ impl Corpus {
                 .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav")))
                 .collect();
             files.sort();
-            files.into_iter().map(|p| (p, None)).collect()
+            files.into_iter().map(|p| (p, None, None)).collect()
         } else {
             let text = crate::text_file::read_text(path, 16 << 20, "a TSV corpus manifest")
                 .map_err(|reason| Error::Audio {
@@ -56,13 +60,14 @@ impl Corpus {
             });
         }
         let mut clips = Vec::with_capacity(entries.len());
-        for (file, reference) in entries {
+        for (file, reference, pause) in entries {
             let wav = WavSource::open(&file)?;
             clips.push(Clip {
                 // Opened by name, so the length is known (from the header or the file's size).
                 seconds: wav.duration_frames().unwrap_or(0) as f64 / f64::from(wav.sample_rate()),
                 path: file,
                 reference,
+                pause,
             });
         }
         Ok(Corpus {
@@ -77,7 +82,28 @@ impl Corpus {
     }
 }
 
-type Entry = (PathBuf, Option<String>);
+type Entry = (PathBuf, Option<String>, Option<(f64, f64)>);
+
+/// A `pause` field: `START-END` in seconds, start before end; empty is no pause.
+fn parse_pause(field: &str) -> std::result::Result<Option<(f64, f64)>, String> {
+    let field = field.trim();
+    if field.is_empty() {
+        return Ok(None);
+    }
+    let span = field
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)));
+    match span {
+        Some((start, end))
+            if start.is_finite() && end.is_finite() && 0.0 <= start && start < end =>
+        {
+            Ok(Some((start, end)))
+        }
+        _ => Err(format!(
+            "pause {field:?}: expected START-END in seconds from the clip's start, e.g. 1.25-2.40"
+        )),
+    }
+}
 
 fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Entry>> {
     let base = path.parent().unwrap_or(Path::new("."));
@@ -89,7 +115,7 @@ fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Entry>> {
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
-    let mut columns = (0usize, Some(1usize));
+    let mut columns = (0usize, Some(1usize), None);
     let mut first = lines.next();
     if let Some((_, header)) = first {
         let names: Vec<String> = header
@@ -101,6 +127,7 @@ fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Entry>> {
             columns = (
                 file,
                 column(&["text", "reference", "transcript", "sentence"]),
+                column(&["pause"]),
             );
             first = None;
         }
@@ -119,7 +146,12 @@ fn parse_manifest(text: &str, path: &Path) -> Result<Vec<Entry>> {
                 .1
                 .and_then(|c| fields.get(c))
                 .map(|r| r.trim().to_string());
-            Ok((base.join(file), reference))
+            let pause = columns
+                .2
+                .and_then(|c| fields.get(c))
+                .map_or(Ok(None), |f| parse_pause(f))
+                .map_err(|reason| bad(i + 1, reason))?;
+            Ok((base.join(file), reference, pause))
         })
         .collect()
 }
@@ -244,13 +276,36 @@ mod tests {
         .unwrap();
         assert_eq!(
             m[0],
-            (PathBuf::from("/c/a.wav"), Some("Hello there.".into()))
+            (PathBuf::from("/c/a.wav"), Some("Hello there.".into()), None)
         );
-        assert_eq!(m[1], (PathBuf::from("/c/b.wav"), Some(String::new())));
+        assert_eq!(m[1], (PathBuf::from("/c/b.wav"), Some(String::new()), None));
         let m = parse_manifest("x/a.wav\tTurn left.\nb.wav\n", Path::new("m.tsv")).unwrap();
-        assert_eq!(m[0], (PathBuf::from("x/a.wav"), Some("Turn left.".into())));
-        assert_eq!(m[1], (PathBuf::from("b.wav"), None));
+        assert_eq!(
+            m[0],
+            (PathBuf::from("x/a.wav"), Some("Turn left.".into()), None)
+        );
+        assert_eq!(m[1], (PathBuf::from("b.wav"), None, None));
         let e = parse_manifest("file\ttext\n\tno file\n", Path::new("m.tsv")).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_pause_column_gives_spans_and_rejects_nonsense() {
+        let m = parse_manifest(
+            "file\ttext\tpause\na.wav\tRemind me to call.\t1.25-2.4\nb.wav\tHi.\t\n",
+            Path::new("m.tsv"),
+        )
+        .unwrap();
+        assert_eq!(m[0].2, Some((1.25, 2.4)));
+        assert_eq!(m[1].2, None);
+        for bad in ["2.4-1.25", "1.25", "a-b", "-1-2", "1-inf"] {
+            let e = parse_manifest(&format!("file\tpause\na.wav\t{bad}\n"), Path::new("m.tsv"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("line 2") && e.contains("START-END"),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -73,6 +73,12 @@ pub struct ClipResult {
     pub start_s: f64,
     /// Span end (end of the clip's audio).
     pub end_s: f64,
+    /// The clip's pause inside an unfinished sentence, in seconds of stream audio (from the manifest's `pause`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_s: Option<(f64, f64)>,
+    /// For a clip with a pause: a final of it ended before the pause did (the turn was ended inside the pause).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_in_pause: Option<bool>,
 }
 
 /// One final, for timelines (soak).
@@ -227,7 +233,8 @@ fn collect(collected: &mut Collected, event: TranscriptEvent, on_progress: &mut 
     }
 }
 
-/// Give each final to the clip whose span (clip audio and the gap after it) holds the final's middle.
+/// Give each final to the clip whose span (clip audio and the gap after it) holds the final's middle; a clip with a
+/// pause is cut in it when one of its finals ends before the pause does.
 fn assign_finals(
     corpus: &Corpus,
     spans: &[Span],
@@ -237,12 +244,17 @@ fn assign_finals(
         .iter()
         .map(|span| {
             let clip = &corpus.clips[span.clip];
+            let pause_s = clip
+                .pause
+                .map(|(start, end)| (span.start_s + start, span.start_s + end));
             ClipResult {
                 file: clip.path.display().to_string(),
                 reference: clip.reference.clone(),
                 hypothesis: String::new(),
                 start_s: span.start_s,
                 end_s: span.end_s,
+                pause_s,
+                cut_in_pause: pause_s.map(|_| false),
             }
         })
         .collect();
@@ -252,6 +264,9 @@ fn assign_finals(
             .partition_point(|s| s.start_s <= middle)
             .saturating_sub(1);
         if let Some(clip) = clips.get_mut(at) {
+            if let (Some((_, pause_end)), Some(cut)) = (clip.pause_s, clip.cut_in_pause.as_mut()) {
+                *cut |= *end < pause_end;
+            }
             if !clip.hypothesis.is_empty() {
                 clip.hypothesis.push(' ');
             }

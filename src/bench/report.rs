@@ -94,6 +94,17 @@ pub struct WerResult {
     pub percent: f64,
 }
 
+/// Sentences with a pause inside, and how many the endpointer ended in the pause.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CutInPause {
+    /// Clips with a pause span.
+    pub clips: usize,
+    /// Of those, the clips with a final that ended before the pause did.
+    pub cut: usize,
+    /// `cut` over `clips`, in percent.
+    pub percent: f64,
+}
+
 /// The headline numbers of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Results {
@@ -132,6 +143,10 @@ pub struct Results {
     pub false_finals: usize,
     /// WER, when the corpus has references.
     pub wer: Option<WerResult>,
+    /// Clips with a pause inside an unfinished sentence (the manifest's `pause` column) and how many of them were
+    /// ended inside the pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_in_pause: Option<CutInPause>,
     /// Drift between the start and the end of a soak run (`--soak`).
     pub soak: Option<Soak>,
 }
@@ -327,6 +342,15 @@ impl Results {
                 .filter(|c| !c.hypothesis.is_empty())
                 .count(),
             wer,
+            cut_in_pause: {
+                let paused: Vec<bool> = raw.clips.iter().filter_map(|c| c.cut_in_pause).collect();
+                let cut = paused.iter().filter(|&&cut| cut).count();
+                (!paused.is_empty()).then(|| CutInPause {
+                    clips: paused.len(),
+                    cut,
+                    percent: 100.0 * cut as f64 / paused.len() as f64,
+                })
+            },
             soak: (f.options.min_audio_s > 0.0)
                 .then(|| Soak::of(raw, f.audio_s, SOAK_WINDOW_S.min(f.audio_s / 2.0)))
                 .flatten(),
@@ -437,6 +461,10 @@ impl BenchReport {
         rows.push(("model load ms".into(), Some(r.load_ms)));
         rows.push(("ring overruns".into(), Some(r.overruns as f64)));
         rows.push(("WER %".into(), r.wer.map(|w| w.percent)));
+        rows.push((
+            "cut in the pause %".into(),
+            r.cut_in_pause.map(|c| c.percent),
+        ));
         rows
     }
 
@@ -505,6 +533,13 @@ impl BenchReport {
                 out,
                 "WER                    {:.2}% ({} errors / {} words)",
                 w.percent, w.errors, w.words
+            );
+        }
+        if let Some(c) = r.cut_in_pause {
+            let _ = writeln!(
+                out,
+                "cut in the pause       {:.0}% ({} of {} sentences with a pause ended inside it)",
+                c.percent, c.cut, c.clips
             );
         }
         out

@@ -439,3 +439,40 @@ fn a_manifest_header_may_name_path_and_reference_and_start_with_a_bom() {
     assert_eq!(report.run.clips, 1);
     assert!(report.results.wer.is_some_and(|w| w.percent < 20.0));
 }
+
+/// Issue 29: a manifest's `pause` column gives each paused sentence's pause; the bench counts the sentences a final
+/// cut inside it. The paused fixture ("Remind me to ... renew my passport on Thursday", a 1.1 s pause): the text
+/// detector keeps it whole, the 600 ms silence rule cuts it.
+#[test]
+fn a_pause_column_counts_the_sentences_cut_inside_their_pause() {
+    let dir = scratch_dir("bench_pause");
+    let manifest = crate::common::root().join("tests/fixtures/turns/manifest.tsv");
+    for (detector, cut) in [("text", 0), ("silence", 1)] {
+        let json = dir.join(format!("{detector}.json"));
+        let o = earshot(&[
+            "bench",
+            manifest.to_str().unwrap(),
+            "--fast",
+            "--end-of-turn",
+            detector,
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let table = text(&o.stdout);
+        let line = format!("({cut} of 1 sentences with a pause ended inside it)");
+        assert!(
+            table.contains(&line),
+            "{detector}: {line} missing from:\n{table}"
+        );
+        let report = BenchReport::load(&json).unwrap();
+        let counted = report.results.cut_in_pause.unwrap();
+        assert_eq!((counted.clips, counted.cut), (1, cut), "{detector}");
+        let clip = &report.raw.clips[0];
+        assert_eq!(clip.cut_in_pause, Some(cut == 1), "{detector}");
+        let (start, end) = clip.pause_s.unwrap();
+        assert!(
+            (start - clip.start_s - 1.34).abs() < 1e-9 && (end - clip.start_s - 2.47).abs() < 1e-9
+        );
+    }
+}
