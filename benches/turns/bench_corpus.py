@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""The turn corpus (make_turns.py) as clips for `earshot bench`: each turn cut from its session, 0.3 s of the
-session's room noise before it and 0.5 s after, with its text and, for a paused turn, its pause in the manifest's
-`pause` column (seconds from the clip's start), so the bench reports how many paused sentences were ended inside
-the pause.
+"""The turn corpus (make_turns.py) as clips for `earshot bench`: each turn cut from its session with 1 s of the
+session's noise before it and 1.5 s after (the sessions leave 2-3 s between turns), with its text and, for a paused
+turn, its pause in the manifest's `pause` column (seconds from the clip's start), so the bench reports how many
+paused sentences were ended inside the pause. Bench them with `--gap-ms 0`: the clips carry their own noise, and a
+gap of digital silence would pull the endpointer's noise floor far below the noisy copy's.
 
     python benches/turns/bench_corpus.py DIR            # writes DIR/bench/{clean,noisy}.tsv and the clips
-    earshot bench DIR/bench/clean.tsv --end-of-turn text
+    earshot bench DIR/bench/clean.tsv --gap-ms 0 --end-of-turn text
 
 Needs numpy only.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-BEFORE_S, AFTER_S = 0.3, 0.5
+BEFORE_S, AFTER_S = 1.0, 1.5
 
 
 def read(path: Path) -> tuple[np.ndarray, int]:
