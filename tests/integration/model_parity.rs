@@ -5,8 +5,8 @@ use earshot::{Recognizer, RecognizerConfig, TimingRecorder};
 
 use crate::common::{mfcc_fixture, model, reference_tokens, token_ids};
 
-#[test]
-fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
+/// Run `check` with the greedy decoder the engine sets up on the bundled pack (English prompt, no bias, no draft).
+fn with_decoder(check: impl FnOnce(&earshot::Model, Decoder, &Recognizer)) {
     let model = model();
     let recognizer = Recognizer::new(model.clone(), RecognizerConfig::default()).unwrap();
     let timings = TimingRecorder::default();
@@ -22,32 +22,39 @@ fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
         prompt: &model.manifest().tokens.prompt,
         draft: &[],
     };
-    let reference = reference_tokens();
-    let fixtures = reference["mfcc_fixtures"].as_object().unwrap();
-    assert!(fixtures.len() >= 6);
-    for id in fixtures.keys() {
-        let frames = mfcc_fixture(id);
-        let n = frames.len() / 80;
-        let audio = model.encode(&frames, model.bucket_for(n, 0)).unwrap();
-        let h = search(decoder, &audio, 1, 446, Prefix::None).unwrap();
-        let want = token_ids(&reference["clips"][id]["int8"]["tokens"]);
-        assert_eq!(
-            h.tokens,
-            want,
-            "{id}: {:?}",
-            recognizer.vocabulary().detokenize(&h.tokens)
-        );
-        let p_ref = reference["clips"][id]["int8"]["no_speech_prob"]
-            .as_f64()
-            .unwrap() as f32;
-        // The reference comes from Python ONNX Runtime on an AVX-512 machine; other x86 kernels (AVX2) sum in
-        // another order: measured 0.0166 vs 0.0177 on long02 with equal tokens. 1e-3 absolute or 10 % relative.
-        assert!(
-            (h.no_speech_prob - p_ref).abs() < 1e-3_f32.max(0.1 * p_ref),
-            "{id}: no-speech {} vs {p_ref}",
-            h.no_speech_prob
-        );
-    }
+    check(&model, decoder, &recognizer);
+}
+
+#[test]
+fn greedy_tokens_equal_the_pipeline_reference_on_every_mfcc_fixture() {
+    with_decoder(|model, decoder, recognizer| {
+        let reference = reference_tokens();
+        let fixtures = reference["mfcc_fixtures"].as_object().unwrap();
+        assert!(fixtures.len() >= 6);
+        for id in fixtures.keys() {
+            let frames = mfcc_fixture(id);
+            let n = frames.len() / 80;
+            let audio = model.encode(&frames, model.bucket_for(n, 0)).unwrap();
+            let h = search(decoder, &audio, 1, 446, Prefix::None).unwrap();
+            let want = token_ids(&reference["clips"][id]["int8"]["tokens"]);
+            assert_eq!(
+                h.tokens,
+                want,
+                "{id}: {:?}",
+                recognizer.vocabulary().detokenize(&h.tokens)
+            );
+            let p_ref = reference["clips"][id]["int8"]["no_speech_prob"]
+                .as_f64()
+                .unwrap() as f32;
+            // The reference comes from Python ONNX Runtime on an AVX-512 machine; other x86 kernels (AVX2) sum in
+            // another order: measured 0.0166 vs 0.0177 on long02 with equal tokens. 1e-3 absolute or 10 % relative.
+            assert!(
+                (h.no_speech_prob - p_ref).abs() < 1e-3_f32.max(0.1 * p_ref),
+                "{id}: no-speech {} vs {p_ref}",
+                h.no_speech_prob
+            );
+        }
+    });
 }
 
 /// The encoder output of the first MFCC fixture.
@@ -174,62 +181,49 @@ fn a_draft_saves_decoder_calls_and_never_changes_the_greedy_tokens() {
     // A live segment's last partial is the draft of its next decode: the search checks it in its first call and
     // goes on from the first token it would not have chosen. Its own tokens as the draft: one call in all; half of
     // them: the rest step by step; another clip's tokens: only what they share. The tokens stay the reference's.
-    let model = model();
-    let recognizer = Recognizer::new(model.clone(), RecognizerConfig::default()).unwrap();
-    let timings = TimingRecorder::default();
-    let prompter = earshot::DecodeOptions::default()
-        .prompter(model.manifest(), &earshot::ConfigSource::BuiltIn)
-        .unwrap();
-    let plain = Decoder {
-        model: &model,
-        vocabulary: recognizer.vocabulary(),
-        timings: &timings,
-        bias: None,
-        prompter: &prompter,
-        prompt: &model.manifest().tokens.prompt,
-        draft: &[],
-    };
-    let reference = reference_tokens();
-    let ids: Vec<&String> = reference["mfcc_fixtures"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .collect();
-    for (i, id) in ids.iter().enumerate() {
-        let frames = mfcc_fixture(id);
-        let audio = model
-            .encode(&frames, model.bucket_for(frames.len() / 80, 0))
+    with_decoder(|model, plain, _| {
+        let reference = reference_tokens();
+        let ids: Vec<&String> = reference["mfcc_fixtures"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            let frames = mfcc_fixture(id);
+            let audio = model
+                .encode(&frames, model.bucket_for(frames.len() / 80, 0))
+                .unwrap();
+            let want = token_ids(&reference["clips"][id.as_str()]["int8"]["tokens"]);
+            let other =
+                token_ids(&reference["clips"][ids[(i + 1) % ids.len()].as_str()]["int8"]["tokens"]);
+            let half = &want[..want.len() / 2];
+            for draft in [&want[..], half, &other[..]] {
+                let agreed = draft.iter().zip(&want).take_while(|(a, b)| a == b).count();
+                let h = search(Decoder { draft, ..plain }, &audio, 1, 446, Prefix::None).unwrap();
+                assert_eq!(h.tokens, want, "{id}, draft {draft:?}");
+                // The first call, then one per token not accepted (the last one's row gives end-of-text).
+                assert_eq!(
+                    h.decoder_calls,
+                    1 + want.len() - agreed,
+                    "{id}, draft {draft:?}"
+                );
+            }
+            let beam = search(
+                Decoder {
+                    draft: &want,
+                    ..plain
+                },
+                &audio,
+                5,
+                446,
+                Prefix::None,
+            )
             .unwrap();
-        let want = token_ids(&reference["clips"][id.as_str()]["int8"]["tokens"]);
-        let other =
-            token_ids(&reference["clips"][ids[(i + 1) % ids.len()].as_str()]["int8"]["tokens"]);
-        let half = &want[..want.len() / 2];
-        for draft in [&want[..], half, &other[..]] {
-            let agreed = draft.iter().zip(&want).take_while(|(a, b)| a == b).count();
-            let h = search(Decoder { draft, ..plain }, &audio, 1, 446, Prefix::None).unwrap();
-            assert_eq!(h.tokens, want, "{id}, draft {draft:?}");
-            // The first call, then one per token not accepted (the last one's row gives end-of-text).
             assert_eq!(
-                h.decoder_calls,
-                1 + want.len() - agreed,
-                "{id}, draft {draft:?}"
+                beam,
+                search(plain, &audio, 5, 446, Prefix::None).unwrap(),
+                "{id}: a beam ignores the draft"
             );
         }
-        let beam = search(
-            Decoder {
-                draft: &want,
-                ..plain
-            },
-            &audio,
-            5,
-            446,
-            Prefix::None,
-        )
-        .unwrap();
-        assert_eq!(
-            beam,
-            search(plain, &audio, 5, 446, Prefix::None).unwrap(),
-            "{id}: a beam ignores the draft"
-        );
-    }
+    });
 }
