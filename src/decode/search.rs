@@ -88,14 +88,6 @@ pub(super) fn log_softmax(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v -= log_sum);
 }
 
-/// The log-probability of `index` in a row of logits.
-fn log_prob_at(row: &[f32], index: usize) -> f32 {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = row.iter().map(|&v| (v - max).exp()).sum();
-    let log_sum = max + sum.ln(); // as log_softmax computes it
-    row.get(index).map_or(f32::NEG_INFINITY, |&v| v - log_sum)
-}
-
 fn softmax_at(row: &[f32], index: usize) -> f32 {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f64 = row.iter().map(|&v| f64::from((v - max).exp())).sum();
@@ -152,7 +144,8 @@ pub fn search(
         _ => &[][..],
     };
     let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix, draft)?;
-    let accepted = accept_draft(&mut beams, draft, &rules, prefix.is_empty(), decoder)?;
+    let vocab = manifest.decoder.vocab_size;
+    let accepted = accept_draft(&mut beams, draft, &rules, prefix.is_empty(), vocab)?;
     let mut decoder_calls = 1;
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
     let mut extra_steps = 0;
@@ -293,12 +286,11 @@ fn accept_draft(
     draft: &[u32],
     rules: &TokenRules,
     at_start: bool,
-    decoder: Decoder,
+    vocab: usize,
 ) -> Result<usize> {
     if draft.is_empty() {
         return Ok(0);
     }
-    let vocab = decoder.model.manifest().decoder.vocab_size;
     let mut accepted = 0;
     let mut score = 0.0;
     for (i, (&token, row)) in draft.iter().zip(beams.logits.chunks_mut(vocab)).enumerate() {
@@ -306,7 +298,8 @@ fn accept_draft(
         if top_k(row, 1).first().map(|&(t, _)| t) != Some(token as usize) {
             break;
         }
-        score += log_prob_at(row, token as usize);
+        log_softmax(row); // an accepted row is not used again
+        score += row[token as usize];
         accepted += 1;
     }
     beams
