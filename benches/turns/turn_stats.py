@@ -42,6 +42,18 @@ def shipped_rule():
     dangling, before_that, subordinators = words("DANGLING"), words("BEFORE_THAT"), words("SUBORDINATORS")
     relatives, determiners = words("RELATIVES"), words("DETERMINERS")
     marks = ("...", "…", ",", ":", "-", "—")
+    body = src.split("const NUMBERS_READ_OUT", 1)[1].split("];", 1)[0]
+    numbers_read_out = {w: int(n) for w, n in re.findall(r'\("(\w+)", (\d+)\)', body)}
+
+    def number_still_coming(text):
+        words = [w for w in re.split(r"[^\w]|_", text.lower()) if w]
+        digits = re.compile("[0-9]+")
+        if not words or not digits.fullmatch(words[-1]):
+            return False
+        at = max((i for i, w in enumerate(words) if w in numbers_read_out), default=None)
+        if at is None:
+            return False
+        return sum(len(w) for w in words[at + 1:] if digits.fullmatch(w)) < numbers_read_out[words[at]]
 
     def lacks_its_main_clause(text):
         if text.endswith("?"):
@@ -54,7 +66,7 @@ def shipped_rule():
 
     def unfinished(text):
         text = text.rstrip()
-        if lacks_its_main_clause(text) or text.endswith(marks):
+        if lacks_its_main_clause(text) or number_still_coming(text) or text.endswith(marks):
             return True
         ws = [re.sub(r"^[^\w']+|[^\w']+$", "", w).lower() for w in text.split()]
         if not ws:

@@ -4,7 +4,8 @@
 //! English sentence cannot: on an article, a preposition, a conjunction, a possessive, a form of "be" ("remind me
 //! to", "my number is", "turn off the"), on a relative pronoun after a noun ("play the album that"), or on a comma,
 //! a dash or an ellipsis; or when its last sentence is a subordinate clause still waiting for its main clause ("If
-//! the battery runs low."). Everything else counts as finished.
+//! the battery runs low."), or when it reads out a phone number or a code still short of its digits ("my number is
+//! 555"). Everything else counts as finished.
 //! Measured on the turn corpus (`benches/turns/README.md`), this rule alone beat Smart Turn v3.2's audio
 //! probability there, and a missed "unfinished" costs only the old wait while a wrong one costs a long wait, so the
 //! list holds only words that almost never end a request (no "it", "on", "in", "off", and "that" only after a verb of
@@ -50,12 +51,17 @@ const SUBORDINATORS: &[&str] = &[
     "unless", "since", "once", "until",
 ];
 
+/// Words after which a number is read out, with the fewest digits such a number has: a phone number ("my number is
+/// 555", then a pause before "212 4567") and a door code or PIN (at least 4 digits).
+const NUMBERS_READ_OUT: &[(&str, usize)] =
+    &[("number", 7), ("code", 4), ("pin", 4), ("passcode", 4)];
+
 /// True when `text` ends where a request cannot: a dangling word, a relative pronoun after a noun, or a comma, dash,
 /// colon or ellipsis; or its last sentence is a subordinate clause without its main clause, or a salutation ("Dear
-/// team.").
+/// team."); or it is reading out a number that is still short of its digits ("My phone number is 381.").
 pub fn sounds_unfinished(text: &str) -> bool {
     let text = text.trim_end();
-    if lacks_its_main_clause(text) {
+    if lacks_its_main_clause(text) || number_still_coming(text) {
         return true;
     }
     if text.ends_with("...")
@@ -81,6 +87,33 @@ pub fn sounds_unfinished(text: &str) -> bool {
         return BEFORE_THAT.contains(&before.as_str());
     }
     DANGLING.contains(&last.as_str())
+}
+
+/// `text` ends on digits read out after one of [`NUMBERS_READ_OUT`]'s words, fewer than that number has.
+fn number_still_coming(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let all_digits = |w: &str| w.chars().all(|c| c.is_ascii_digit());
+    if !words.last().is_some_and(|w| all_digits(w)) {
+        return false;
+    }
+    let Some((at, fewest)) = words.iter().enumerate().rev().find_map(|(i, w)| {
+        NUMBERS_READ_OUT
+            .iter()
+            .find(|(word, _)| word == w)
+            .map(|&(_, digits)| (i, digits))
+    }) else {
+        return false;
+    };
+    let digits: usize = words[at + 1..]
+        .iter()
+        .filter(|w| all_digits(w))
+        .map(|w| w.len())
+        .sum();
+    digits < fewest
 }
 
 /// The last sentence of `text` (not a question) opens with a subordinator and has no comma, or is "Dear" and at most
@@ -127,6 +160,11 @@ mod tests {
             "Dear team.",
             "Play the album that.",
             "Call the plumber who.",
+            "My phone number is 381",
+            "My number is 555 212.",
+            "My phone number is 707. 467",
+            "The code for the garage door is 3-1.",
+            "The PIN is 42.",
         ] {
             assert!(sounds_unfinished(text), "{text:?}");
         }
@@ -140,7 +178,10 @@ mod tests {
             "What time is it?",
             "I like that.",
             "Cancel that.",
-            "My number is 555 212.",
+            "My number is 555 212 4567.",
+            "The code for the garage door is 3117.",
+            "Call 911.",
+            "Give me 3 numbers: 4, 8.",
             "Turn the radio off",
             "",
             "Stop!",

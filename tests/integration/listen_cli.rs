@@ -853,3 +853,39 @@ fn the_text_detector_keeps_a_paused_sentence_whole_and_ends_it_at_the_check() {
         .filter(|e| e["event"] == "endpoint")
         .all(|e| e["rule"] == "trailing_silence"));
 }
+
+/// The waits from the command line: the same paused fixture (a 1.1 s pause after "Remind me to") stays one turn
+/// under the silence rule when it waits 1.5 s, and is split by the text detector when an unfinished sentence may
+/// wait only 0.8 s; a wait out of range is an error that names it.
+#[test]
+fn the_end_of_turn_waits_can_be_set_on_the_command_line() {
+    let wav = root().join("tests/fixtures/turns/paused.wav");
+    let run = |args: &[&str]| {
+        earshot()
+            .args(["listen", "--fast", "--json", "-q"])
+            .args(args)
+            .arg("--replay")
+            .arg(&wav)
+            .output()
+            .unwrap()
+    };
+    let finals_of = |args: &[&str]| {
+        let o = run(args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        final_texts(&events(&String::from_utf8_lossy(&o.stdout)))
+    };
+    let finals = finals_of(&["--end-of-turn", "silence", "--trailing-silence-ms", "1500"]);
+    assert_eq!(finals.len(), 1, "a 1.5 s wait keeps the pause: {finals:?}");
+    let finals = finals_of(&["--end-of-turn", "text", "--incomplete-wait-ms", "800"]);
+    assert_eq!(
+        finals.len(),
+        2,
+        "a 0.8 s wait ends inside the pause: {finals:?}"
+    );
+
+    let o = run(&["--end-of-turn", "text", "--turn-check-ms", "20"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(stderr.contains("turn_check_ms"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -257,6 +257,18 @@ pub struct CommonArgs {
     /// waits 1.7 s) or `silence` (always 600 ms) [default: the profile's endpoint.detector].
     #[arg(long, value_enum)]
     pub end_of_turn: Option<EndOfTurn>,
+    /// `text`: the silence after which the text is read and a finished sentence ends the turn
+    /// [default: the profile's endpoint.turn_check_ms, 200].
+    #[arg(long, value_name = "MS")]
+    pub turn_check_ms: Option<u32>,
+    /// `text`: the silence that ends a sentence judged unfinished (a pause up to this long is kept)
+    /// [default: the profile's endpoint.incomplete_wait_ms, 1700].
+    #[arg(long, value_name = "MS")]
+    pub incomplete_wait_ms: Option<u32>,
+    /// `silence`: the silence that ends every turn (and `text`'s wait when it cannot read a text)
+    /// [default: the profile's endpoint.trailing_silence_ms, 600].
+    #[arg(long, value_name = "MS")]
+    pub trailing_silence_ms: Option<u32>,
 }
 
 /// `--end-of-turn` values.
@@ -377,6 +389,20 @@ impl CommonArgs {
                 EndOfTurn::Silence => earshot::TurnDetector::Silence,
             });
         }
+        let endpoint = &mut profile.endpoint;
+        for (flag, field) in [
+            (self.turn_check_ms, &mut endpoint.turn_check_ms),
+            (self.incomplete_wait_ms, &mut endpoint.incomplete_wait_ms),
+            (self.trailing_silence_ms, &mut endpoint.trailing_silence_ms),
+        ] {
+            if let Some(ms) = flag {
+                *field = ms;
+            }
+        }
+        // A shorter wait keeps less silence after the speech (the speculative final decodes the final's frames, so
+        // the kept silence must be known by the time the turn may end).
+        endpoint.turn_post_roll_ms = endpoint.turn_post_roll_ms.min(endpoint.turn_check_ms);
+        endpoint.post_roll_ms = endpoint.post_roll_ms.min(endpoint.trailing_silence_ms);
         profile.validate(&earshot::ConfigSource::CommandLine)?;
         Ok(profile)
     }
