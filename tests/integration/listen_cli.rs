@@ -800,26 +800,25 @@ fn a_long_partial_stays_one_clean_row_and_the_final_is_printed_once() {
     assert_eq!(dumb.trim(), final_text);
 }
 
+/// `earshot listen --fast --json -q ARGS --replay` on the paused fixture (tests/fixtures/turns/paused.wav: a 1.1 s
+/// pause after "Remind me to", made by benches/turns/make_turns.py --fixture).
+fn listen_paused(args: &[&str]) -> std::process::Output {
+    earshot()
+        .args(["listen", "--fast", "--json", "-q"])
+        .args(args)
+        .arg("--replay")
+        .arg(root().join("tests/fixtures/turns/paused.wav"))
+        .output()
+        .unwrap()
+}
+
 /// Issue 29: a 1.1 s pause after "Remind me to" (tests/fixtures/turns/paused.wav, made by benches/turns/make_turns.py
 /// --fixture). The text detector hears the dangling "to", waits, and ends the turn 200 ms after the sentence's end;
 /// the silence rule splits the sentence at the pause.
 #[test]
 fn the_text_detector_keeps_a_paused_sentence_whole_and_ends_it_at_the_check() {
-    let wav = root().join("tests/fixtures/turns/paused.wav");
     let run = |detector: &str| {
-        let o = earshot()
-            .args([
-                "listen",
-                "--fast",
-                "--json",
-                "-q",
-                "--end-of-turn",
-                detector,
-                "--replay",
-            ])
-            .arg(&wav)
-            .output()
-            .unwrap();
+        let o = listen_paused(&["--end-of-turn", detector]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         events(&String::from_utf8_lossy(&o.stdout))
     };
@@ -859,18 +858,8 @@ fn the_text_detector_keeps_a_paused_sentence_whole_and_ends_it_at_the_check() {
 /// wait only 0.8 s; a wait out of range is an error that names it.
 #[test]
 fn the_end_of_turn_waits_can_be_set_on_the_command_line() {
-    let wav = root().join("tests/fixtures/turns/paused.wav");
-    let run = |args: &[&str]| {
-        earshot()
-            .args(["listen", "--fast", "--json", "-q"])
-            .args(args)
-            .arg("--replay")
-            .arg(&wav)
-            .output()
-            .unwrap()
-    };
     let finals_of = |args: &[&str]| {
-        let o = run(args);
+        let o = listen_paused(args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         final_texts(&events(&String::from_utf8_lossy(&o.stdout)))
     };
@@ -883,7 +872,7 @@ fn the_end_of_turn_waits_can_be_set_on_the_command_line() {
         "a 0.8 s wait ends inside the pause: {finals:?}"
     );
 
-    let o = run(&["--end-of-turn", "text", "--turn-check-ms", "20"]);
+    let o = listen_paused(&["--end-of-turn", "text", "--turn-check-ms", "20"]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(stderr.contains("turn_check_ms"), "{stderr}");
