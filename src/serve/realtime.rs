@@ -153,7 +153,6 @@ impl TurnDetection {
         let detector = match *self {
             TurnDetection::Silence(ms) => {
                 endpoint.trailing_silence_ms = ms;
-                endpoint.post_roll_ms = endpoint.post_roll_ms.min(ms);
                 TurnDetector::Silence
             }
             TurnDetection::Semantic {
@@ -161,7 +160,6 @@ impl TurnDetection {
             } => {
                 endpoint.turn_check_ms = check_ms;
                 endpoint.incomplete_wait_ms = wait_ms;
-                endpoint.turn_post_roll_ms = endpoint.turn_post_roll_ms.min(check_ms);
                 TurnDetector::Text
             }
         };

@@ -57,9 +57,11 @@ pub struct EndpointConfig {
     pub turn_check_ms: u32,
     /// With the `text` detector: silence that closes a turn judged unfinished.
     pub incomplete_wait_ms: u32,
-    /// With the `text` detector: silence kept after the last sound (the speculative final's decode starts here).
+    /// With the `text` detector: silence kept after the last sound (the speculative final's decode starts here); at
+    /// most `turn_check_ms` (a longer value keeps that much).
     pub turn_post_roll_ms: u32,
-    /// Silence kept after the last speech frame (the `silence` detector).
+    /// Silence kept after the last speech frame (the `silence` detector); at most `trailing_silence_ms` (a longer value
+    /// keeps that much).
     pub post_roll_ms: u32,
     /// Rule 3: longest segment (the model handles about 10 s well without timestamps).
     pub max_segment_ms: u32,
@@ -147,19 +149,12 @@ impl EndpointConfig {
             self.turn_check_ms,
             10_000,
         )?;
-        // The silence kept after speech must be known when the segment may close, so that the speculative final
-        // decodes exactly the final's frames.
-        check(
-            "endpoint.post_roll_ms",
-            self.post_roll_ms,
-            0,
-            self.trailing_silence_ms,
-        )?;
+        check("endpoint.post_roll_ms", self.post_roll_ms, 0, 10_000)?;
         check(
             "endpoint.turn_post_roll_ms",
             self.turn_post_roll_ms,
             0,
-            self.turn_check_ms,
+            5_000,
         )?;
         check(
             "endpoint.max_segment_ms",
@@ -306,9 +301,11 @@ impl Endpointer {
             }),
             awaiting_verdict: false,
             noisy_extra: (NOISY_EXTRA_MS / frame_ms).round() as u64,
+            // The kept silence must be known when the segment may close (the speculative final decodes exactly the
+            // final's frames), so it is at most the wait: a shorter wait keeps less.
             post_roll: frames(match config.detector {
-                TurnDetector::Silence => config.post_roll_ms,
-                TurnDetector::Text => config.turn_post_roll_ms,
+                TurnDetector::Silence => config.post_roll_ms.min(config.trailing_silence_ms),
+                TurnDetector::Text => config.turn_post_roll_ms.min(config.turn_check_ms),
             }),
             max_len: frames(config.max_segment_ms),
             split_search: frames(config.split_search_ms),
@@ -794,16 +791,34 @@ mod tests {
     }
 
     #[test]
-    fn a_post_roll_longer_than_the_check_is_refused() {
-        let config = EndpointConfig {
-            turn_post_roll_ms: 300,
+    fn a_wait_shorter_than_the_post_roll_keeps_only_the_wait() {
+        // A profile that shortens only the waits is valid: the kept silence shrinks with them.
+        let short = EndpointConfig {
+            turn_check_ms: 100,
+            trailing_silence_ms: 200,
             ..EndpointConfig::default()
         };
-        let error = config
+        assert!(short.validate(&ConfigSource::BuiltIn).is_ok());
+        let mut e = Endpointer::new(&short.clone().with_detector(TurnDetector::Text), 10.0);
+        assert_eq!(until_verdict(&mut e, -1.0), 202 + 10);
+        let segment = e.judge(Verdict::Complete).expect("closed");
+        assert_eq!((segment.end, segment.decided), (202 + 10, 212)); // 100 ms kept, not 150
+        let mut e = Endpointer::new(&short, 10.0);
+        push_open(&mut e, -8.0, 100);
+        push_open(&mut e, -1.0, 100);
+        let closed = std::iter::repeat_n(-8.0, 100)
+            .find_map(|x| e.push(x))
+            .expect("closed");
+        // The last speech frame is 199: 200 ms of silence closes it and all of it is kept (not 300 ms).
+        assert_eq!((closed.end, closed.decided), (200 + 20, 220));
+        let too_long = EndpointConfig {
+            turn_post_roll_ms: 6_000,
+            ..EndpointConfig::default()
+        };
+        let error = too_long
             .validate(&ConfigSource::BuiltIn)
             .unwrap_err()
             .to_string();
         assert!(error.contains("endpoint.turn_post_roll_ms"), "{error}");
-        assert!(silence_rule().validate(&ConfigSource::BuiltIn).is_ok());
     }
 }

@@ -399,10 +399,6 @@ impl CommonArgs {
                 *field = ms;
             }
         }
-        // A shorter wait keeps less silence after the speech (the speculative final decodes the final's frames, so
-        // the kept silence must be known by the time the turn may end).
-        endpoint.turn_post_roll_ms = endpoint.turn_post_roll_ms.min(endpoint.turn_check_ms);
-        endpoint.post_roll_ms = endpoint.post_roll_ms.min(endpoint.trailing_silence_ms);
         profile.validate(&earshot::ConfigSource::CommandLine)?;
         Ok(profile)
     }
