@@ -134,7 +134,7 @@ fn exp_nonpositive(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5;
     let two_to_n = f32::from_bits(shifted.to_bits().wrapping_sub(0x4B40_0000 - 127) << 23);
     (p * r * r + r + 1.0) * two_to_n
 }
@@ -155,8 +155,8 @@ fn top_k(row: &[f32], k: usize) -> Vec<(usize, f32)> {
         let at = best.partition_point(|&(_, b)| b >= v);
         best.insert(at, (i, v));
         best.truncate(k);
-        if let (true, Some(&(_, last))) = (best.len() == k, best.last()) {
-            floor = last;
+        if best.len() == k {
+            floor = best.last().map_or(floor, |&(_, v)| v);
         }
     }
     best

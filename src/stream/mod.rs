@@ -357,7 +357,7 @@ impl Recognizer {
                     Verdict::Complete
                 }
             }
-            None => Verdict::Complete, // cannot happen (validation keeps the post-roll within the check); the silence is long enough
+            None => Verdict::Complete, // cannot happen (the endpointer caps the post-roll at the check); the silence is long enough
         };
         let closed = stream.endpointer.judge(verdict);
         stream.close(closed);
