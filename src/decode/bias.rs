@@ -285,7 +285,8 @@ impl Bias {
         })
     }
 
-    /// Add the bonus to the log-probabilities `row` of every token that would continue (or start) a term after
+    /// Add the bonus to the next-token scores `row` (the search passes logits and normalizes afterwards: a bonus is
+    /// additive, so it is the same on log-probabilities) of every token that would continue (or start) a term after
     /// `tokens`: each spelling that `tokens` are inside of gives its next token the full bonus; each spelling they
     /// are not inside of gives its first token the start bonus; a token boosted twice gets the larger bonus once.
     pub(crate) fn apply(&self, tokens: &[u32], row: &mut [f32]) {
