@@ -84,6 +84,6 @@ struct DocumentedExamples;
 /// token search on an encoded segment). Not part of the stable API: decode through [`Recognizer`].
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::decode::{search, Decoder, Prefix};
+    pub use crate::decode::{decode_segment, search, Decoder, Prefix};
     pub use crate::model::{AudioContext, KvCache};
 }

@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::model::{AudioContext, KvCache, Manifest};
 
 /// The result of searching one segment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hypothesis {
     /// Text token ids (no prompt, no end-of-text).
     pub tokens: Vec<u32>,
@@ -180,6 +180,31 @@ pub fn search(
     max_tokens: usize,
     prefix: Prefix,
 ) -> Result<Hypothesis> {
+    Ok(
+        search_unless_draft_missed(decoder, audio, beam_size, max_tokens, prefix, false)?
+            .unwrap_or_default(),
+    )
+}
+
+/// A greedy search with the decoder's draft that gives up after its first decoder call when it does not keep the
+/// whole draft (`None`); otherwise, or without a draft, the search [`search`] makes.
+pub(crate) fn greedy_unless_draft_missed(
+    decoder: Decoder,
+    audio: &AudioContext,
+    max_tokens: usize,
+    prefix: Prefix,
+) -> Result<Option<Hypothesis>> {
+    search_unless_draft_missed(decoder, audio, 1, max_tokens, prefix, true)
+}
+
+fn search_unless_draft_missed(
+    decoder: Decoder,
+    audio: &AudioContext,
+    beam_size: usize,
+    max_tokens: usize,
+    prefix: Prefix,
+    give_up_on_miss: bool,
+) -> Result<Option<Hypothesis>> {
     let manifest = decoder.model.manifest();
     let eot = manifest.tokens.end_of_text;
     let max_tokens = max_tokens.min(manifest.decoder.max_positions - decoder.prompt.len());
@@ -199,6 +224,9 @@ pub fn search(
     let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix, draft)?;
     let vocab = manifest.decoder.vocab_size;
     let accepted = accept_draft(&mut beams, draft, &rules, prefix.is_empty(), vocab)?;
+    if give_up_on_miss && accepted < draft.len() {
+        return Ok(None);
+    }
     let mut decoder_calls = 1;
     let mut finished: Vec<(Vec<u32>, f32)> = Vec::new();
     let mut extra_steps = 0;
@@ -233,13 +261,13 @@ pub fn search(
         .into_iter()
         .max_by(|a, b| rank(a).total_cmp(&rank(b)))
         .unwrap_or_default();
-    Ok(Hypothesis {
+    Ok(Some(Hypothesis {
         tokens,
         sum_logprob,
         no_speech_prob,
         hit_token_cap,
         decoder_calls,
-    })
+    }))
 }
 
 /// A finished hypothesis's rank: its score over its length, end-of-text counted (length penalty 1).

@@ -1,6 +1,6 @@
 //! The Rust decoder against the export pipeline's reference tokens (same MFCC input, same int8 pack).
 
-use earshot::internals::{search, Decoder, Prefix};
+use earshot::internals::{decode_segment, search, Decoder, Prefix};
 use earshot::{Recognizer, RecognizerConfig, TimingRecorder};
 
 use crate::common::{mfcc_fixture, model, reference_tokens, token_ids};
@@ -225,5 +225,66 @@ fn a_draft_saves_decoder_calls_and_never_changes_the_greedy_tokens() {
                 "{id}: a beam ignores the draft"
             );
         }
+    });
+}
+
+#[test]
+fn a_final_that_misses_its_draft_is_searched_with_the_wider_beam_at_once() {
+    // A final (`decode_segment` with `fallback`) whose greedy search does not keep its whole draft goes to the
+    // fallback beam after that first call: its tokens are the beam's, for the beam's calls plus one. A draft it keeps
+    // (its own greedy tokens) changes nothing: the text is the plain final's.
+    with_decoder(|model, plain, _| {
+        let options = earshot::DecodeOptions::default();
+        assert!(options.beam_size == 1 && options.fallback_beam_size == 5);
+        let reference = reference_tokens();
+        let ids: Vec<&String> = reference["mfcc_fixtures"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        let mut missed = 0;
+        for (i, id) in ids.iter().enumerate() {
+            let frames = mfcc_fixture(id);
+            let n = frames.len() / 80;
+            let final_of = |draft: &[u32]| {
+                let decoder = Decoder { draft, ..plain };
+                decode_segment(
+                    decoder,
+                    &frames,
+                    n as f32 / 100.0,
+                    &options,
+                    Prefix::None,
+                    true,
+                )
+                .unwrap()
+            };
+            let audio = model
+                .encode(&frames, model.bucket_for(n, options.min_window_frames))
+                .unwrap();
+            let greedy = search(plain, &audio, 1, 446, Prefix::None).unwrap();
+            let without = final_of(&[]);
+            let own = final_of(&greedy.tokens);
+            assert_eq!(own.text, without.text, "{id}: its own tokens as the draft");
+            assert_eq!(own.beam_fallback, without.beam_fallback, "{id}");
+            let other =
+                token_ids(&reference["clips"][ids[(i + 1) % ids.len()].as_str()]["int8"]["tokens"]);
+            if greedy.tokens.starts_with(&other) {
+                continue;
+            }
+            missed += 1;
+            let beam = search(plain, &audio, 5, 446, Prefix::None).unwrap();
+            let at_once = final_of(&other);
+            assert_eq!(
+                at_once.hypothesis.tokens, beam.tokens,
+                "{id}: the beam's tokens"
+            );
+            assert!(at_once.beam_fallback, "{id}");
+            assert_eq!(
+                at_once.hypothesis.decoder_calls,
+                beam.decoder_calls + 1,
+                "{id}"
+            );
+        }
+        assert!(missed >= 4, "{missed} fixtures missed another's draft");
     });
 }
