@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use bias::{Bias, VocabularyConfig};
 pub use guards::Guard;
 pub use language::{language_name, Prompter, SpokenLanguage, Task, AUTO};
-use search::greedy_unless_draft_missed;
+use search::greedy_unless_draft_missed_early;
 pub use search::{search, Hypothesis, Prefix};
 pub use vocabulary::Vocabulary;
 
@@ -123,7 +123,7 @@ pub struct SegmentDecode {
     /// the loop cut).
     pub guard: Option<Guard>,
     /// True when the text comes from the wider beam (`fallback_beam_size`): the low-confidence re-search, kept, or
-    /// a final's search that went to it at once (its greedy search missed the draft).
+    /// a final's search that went to it at once (its greedy search missed the first half of the draft).
     pub beam_fallback: bool,
     /// True when the text comes from the low-confidence search in the wider window (`fallback_window_frames`).
     pub window_fallback: bool,
@@ -431,13 +431,14 @@ fn decode_plain(
         Ok((h, text))
     };
     let wide_beam = beam_size.max(options.fallback_beam_size);
-    // A final whose greedy search does not keep the whole draft (its last partial's text) is nearly always unsure
-    // too, and then searched again with the wider beam: it gets the wider beam at once, without the rest of the
-    // greedy search (turn corpus, 467 finals: 263 of the 360 that fell back had missed their draft, 38 of the 107
-    // that did not; DESIGN.md "Drafts").
+    // A final whose greedy search does not keep the first half of its draft (the last partial's text) is nearly
+    // always unsure too, and then searched again with the wider beam: it gets the wider beam at once, without the
+    // rest of the greedy search (turn corpus, 467 finals: 172 of the 360 that fell back had missed the first half of
+    // their draft, 8 of the 107 that did not; DESIGN.md "Unsure finals get a beam"). A miss later in the draft is
+    // mostly the words the last partial had not heard yet.
     let mut calls = 0;
     let greedy = if fallback && beam_size == 1 && wide_beam > beam_size {
-        greedy_unless_draft_missed(decoder, &first_audio, max_tokens, prefix)?
+        greedy_unless_draft_missed_early(decoder, &first_audio, max_tokens, prefix)?
     } else {
         Some(search(
             decoder,

@@ -181,29 +181,29 @@ pub fn search(
     prefix: Prefix,
 ) -> Result<Hypothesis> {
     Ok(
-        search_unless_draft_missed(decoder, audio, beam_size, max_tokens, prefix, false)?
+        search_unless_draft_missed_early(decoder, audio, beam_size, max_tokens, prefix, false)?
             .unwrap_or_default(),
     )
 }
 
 /// A greedy search with the decoder's draft that gives up after its first decoder call when it does not keep the
-/// whole draft (`None`); otherwise, or without a draft, the search [`search`] makes.
-pub(crate) fn greedy_unless_draft_missed(
+/// first half of the draft (`None`); otherwise, or without a draft, the search [`search`] makes.
+pub(crate) fn greedy_unless_draft_missed_early(
     decoder: Decoder,
     audio: &AudioContext,
     max_tokens: usize,
     prefix: Prefix,
 ) -> Result<Option<Hypothesis>> {
-    search_unless_draft_missed(decoder, audio, 1, max_tokens, prefix, true)
+    search_unless_draft_missed_early(decoder, audio, 1, max_tokens, prefix, true)
 }
 
-fn search_unless_draft_missed(
+fn search_unless_draft_missed_early(
     decoder: Decoder,
     audio: &AudioContext,
     beam_size: usize,
     max_tokens: usize,
     prefix: Prefix,
-    give_up_on_miss: bool,
+    give_up_on_early_miss: bool,
 ) -> Result<Option<Hypothesis>> {
     let manifest = decoder.model.manifest();
     let eot = manifest.tokens.end_of_text;
@@ -224,7 +224,7 @@ fn search_unless_draft_missed(
     let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix, draft)?;
     let vocab = manifest.decoder.vocab_size;
     let accepted = accept_draft(&mut beams, draft, &rules, prefix.is_empty(), vocab)?;
-    if give_up_on_miss && accepted < draft.len() {
+    if give_up_on_early_miss && accepted < draft.len() && 2 * accepted <= draft.len() {
         return Ok(None);
     }
     let mut decoder_calls = 1;

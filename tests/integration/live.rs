@@ -69,41 +69,54 @@ fn check_partials(events: &[TranscriptEvent], what: &str) -> usize {
 }
 
 #[test]
-fn live_finals_match_transcribe_but_for_near_ties_and_partials_only_grow() {
+fn live_finals_match_transcribe_but_for_near_ties_early_draft_misses_and_partials_only_grow() {
     let live = live_recognizer();
     let batch = recognizer("default", None);
+    let beam = recognizer("default", Some(5));
     let (mut live_wer, mut batch_wer) = (WerCounter::default(), WerCounter::default());
-    let (mut same, mut clips, mut partials) = (0, 0, 0);
+    let (mut same, mut clips, mut partials, mut beam_at_once) = (0, 0, 0, 0);
     for clip in corpus().iter().filter(|c| c.kind == "speech") {
         let events = live_events(&live, &speech(&clip.file));
         partials += check_partials(&events, &clip.file);
-        let live_text = joined(&finals(&events));
+        let live_finals = finals(&events);
+        let live_text = joined(&live_finals);
         let (samples, rate) = read_wav_mono(&speech(&clip.file));
         let batch_text = joined(&recognize(&batch, &samples, rate));
         same += usize::from(live_text == batch_text);
         clips += 1;
         live_wer.add(&clip.text, &live_text);
         batch_wer.add(&clip.text, &batch_text);
-        // The same front-end, endpointer and greedy decode, but a final checks its last partial's tokens in one
-        // batched decoder call: with dynamic int8 activations its numbers differ slightly from one step at a time,
-        // and a near-tie can fall the other way (long04: "but a few stayed" / "but if you stayed"). Nothing more.
+        // The same front-end, endpointer and decode, but a final checks its last partial's tokens in one batched
+        // decoder call: with dynamic int8 activations its numbers differ slightly from one step at a time, and a
+        // near-tie can fall the other way (long04: "but a few stayed" / "but if you stayed"). And a final whose
+        // greedy search misses the first half of that draft goes to the beam at once, where `transcribe` (no draft)
+        // keeps a confident greedy text: then the live final is the beam's (num01: "9.30" / "930"; long01 gains a
+        // comma). 27 of the 30 are identical.
         let mut apart = WerCounter::default();
         apart.add(&batch_text, &live_text);
-        assert!(
-            apart.errors <= 2,
-            "{}: live {live_text:?} vs transcribe {batch_text:?}",
-            clip.file
-        );
+        if apart.errors > 2 {
+            let beam_text = joined(&recognize(&beam, &samples, rate));
+            assert!(
+                live_finals.iter().any(|f| f.beam_fallback) && live_text == beam_text,
+                "{}: live {live_text:?} vs transcribe {batch_text:?} (beam 5: {beam_text:?})",
+                clip.file
+            );
+            beam_at_once += 1;
+        }
     }
     eprintln!(
-        "live replay: {same}/{clips} finals identical to transcribe; WER live {:.2}% vs transcribe {:.2}%; {partials} partials",
+        "live replay: {same}/{clips} finals identical to transcribe ({beam_at_once} the beam's at once); WER live {:.2}% vs transcribe {:.2}%; {partials} partials",
         live_wer.percent(),
         batch_wer.percent()
     );
     assert!(partials > clips * 3, "partials were emitted");
     assert!(
-        same + 2 >= clips,
+        same + 3 >= clips,
         "{same} of {clips} live finals equal transcribe's"
+    );
+    assert!(
+        beam_at_once <= 2,
+        "{beam_at_once} finals went to the beam at once"
     );
 }
 

@@ -229,10 +229,11 @@ fn a_draft_saves_decoder_calls_and_never_changes_the_greedy_tokens() {
 }
 
 #[test]
-fn a_final_that_misses_its_draft_is_searched_with_the_wider_beam_at_once() {
-    // A final (`decode_segment` with `fallback`) whose greedy search does not keep its whole draft goes to the
-    // fallback beam after that first call: its tokens are the beam's, for the beam's calls plus one. A draft it keeps
-    // (its own greedy tokens) changes nothing: the text is the plain final's.
+fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_beam_at_once() {
+    // A final (`decode_segment` with `fallback`) whose greedy search does not keep the first half of its draft goes
+    // to the fallback beam after that first call: its tokens are the beam's, for the beam's calls plus one. A draft it
+    // keeps (its own greedy tokens), or keeps past the first half (all but its last token changed), changes nothing:
+    // the text is the plain final's.
     with_decoder(|model, plain, _| {
         let options = earshot::DecodeOptions::default();
         assert!(options.beam_size == 1 && options.fallback_beam_size == 5);
@@ -263,12 +264,27 @@ fn a_final_that_misses_its_draft_is_searched_with_the_wider_beam_at_once() {
                 .unwrap();
             let greedy = search(plain, &audio, 1, 446, Prefix::None).unwrap();
             let without = final_of(&[]);
-            let own = final_of(&greedy.tokens);
-            assert_eq!(own.text, without.text, "{id}: its own tokens as the draft");
-            assert_eq!(own.beam_fallback, without.beam_fallback, "{id}");
+            let mut drafts = vec![greedy.tokens.clone()];
+            if greedy.tokens.len() >= 3 {
+                let mut late = greedy.tokens.clone();
+                if let Some(last) = late.last_mut() {
+                    *last = if *last == 13 { 11 } else { 13 }; // "." or ","
+                }
+                drafts.push(late);
+            }
+            for draft in &drafts {
+                let kept = final_of(draft);
+                assert_eq!(kept.text, without.text, "{id}: draft {draft:?}");
+                assert_eq!(kept.beam_fallback, without.beam_fallback, "{id}");
+            }
             let other =
                 token_ids(&reference["clips"][ids[(i + 1) % ids.len()].as_str()]["int8"]["tokens"]);
-            if greedy.tokens.starts_with(&other) {
+            let agreed = other
+                .iter()
+                .zip(&greedy.tokens)
+                .take_while(|(a, b)| a == b)
+                .count();
+            if 2 * agreed > other.len() {
                 continue;
             }
             missed += 1;
@@ -285,6 +301,9 @@ fn a_final_that_misses_its_draft_is_searched_with_the_wider_beam_at_once() {
                 "{id}"
             );
         }
-        assert!(missed >= 4, "{missed} fixtures missed another's draft");
+        assert!(
+            missed >= 4,
+            "{missed} fixtures missed another's draft early"
+        );
     });
 }
