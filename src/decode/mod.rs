@@ -331,11 +331,11 @@ impl DecodeOptions {
 /// A final whose mean token log-probability is below `fallback_logprob` (and that is not gated as no-speech) is
 /// searched again: with `fallback_beam_size` on the same encoder output when its search was narrower, and, when
 /// `fallback_window_frames` is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is
-/// kept when the model finds it more likely; the no-speech gate then judges the text kept. With a forced prefix the
-/// no-speech gate is off (the prefix was already shown as speech); a partial (`fallback` not set) is gated with the
-/// `partial_` limits. A final (`fallback` set) of a stream with a
-/// vocabulary is decoded as without it, and then gets the listed terms the model accepts (see `listed`); partials
-/// get the fusion bias only.
+/// kept when the model finds it more likely; the no-speech gate then judges the text kept. A final whose greedy
+/// search does not keep the first half of the decoder's draft is searched with `fallback_beam_size` at once. With a
+/// forced prefix the no-speech gate is off (the prefix was already shown as speech); a partial (`fallback` not set)
+/// is gated with the `partial_` limits. A final (`fallback` set) of a stream with a vocabulary is decoded as without
+/// it, and then gets the listed terms the model accepts (see `listed`); partials get the fusion bias only.
 pub fn decode_segment(
     decoder: Decoder,
     frames: &[f32],

@@ -224,7 +224,7 @@ fn search_unless_draft_missed_early(
     let (mut beams, no_speech_prob) = first_step(decoder, audio, prefix, draft)?;
     let vocab = manifest.decoder.vocab_size;
     let accepted = accept_draft(&mut beams, draft, &rules, prefix.is_empty(), vocab)?;
-    if give_up_on_early_miss && accepted < draft.len() && 2 * accepted <= draft.len() {
+    if give_up_on_early_miss && !draft.is_empty() && 2 * accepted <= draft.len() {
         return Ok(None);
     }
     let mut decoder_calls = 1;
