@@ -448,17 +448,15 @@ fn decode_plain(
             prefix,
         )?)
     };
-    let (first_beam, mut hypothesis, mut text) = match greedy {
-        Some(h) => {
-            let text = decoder.detokenize(&h.tokens);
-            (beam_size, h, text)
-        }
+    let (first_beam, mut hypothesis) = match greedy {
+        Some(h) => (beam_size, h),
         None => {
             calls += 1; // the greedy search's first call
-            let (h, text) = searched(&first_audio, wide_beam)?;
-            (wide_beam, h, text)
+            let h = search(decoder, &first_audio, wide_beam, max_tokens, prefix)?;
+            (wide_beam, h)
         }
     };
+    let mut text = decoder.detokenize(&hypothesis.tokens);
     encoder_time += t1 - t0;
     decoder_time += t1.elapsed();
     let mut audio = first_audio;

@@ -180,6 +180,7 @@ pub fn search(
     max_tokens: usize,
     prefix: Prefix,
 ) -> Result<Hypothesis> {
+    // Without `give_up_on_early_miss` the search always returns a hypothesis.
     Ok(
         search_unless_draft_missed_early(decoder, audio, beam_size, max_tokens, prefix, false)?
             .unwrap_or_default(),

@@ -183,19 +183,14 @@ fn a_draft_saves_decoder_calls_and_never_changes_the_greedy_tokens() {
     // them: the rest step by step; another clip's tokens: only what they share. The tokens stay the reference's.
     with_decoder(|model, plain, _| {
         let reference = reference_tokens();
-        let ids: Vec<&String> = reference["mfcc_fixtures"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
+        let ids = fixture_ids(&reference);
         for (i, id) in ids.iter().enumerate() {
             let frames = mfcc_fixture(id);
             let audio = model
                 .encode(&frames, model.bucket_for(frames.len() / 80, 0))
                 .unwrap();
-            let want = token_ids(&reference["clips"][id.as_str()]["int8"]["tokens"]);
-            let other =
-                token_ids(&reference["clips"][ids[(i + 1) % ids.len()].as_str()]["int8"]["tokens"]);
+            let want = token_ids(&reference["clips"][id]["int8"]["tokens"]);
+            let other = token_ids(&reference["clips"][ids[(i + 1) % ids.len()]]["int8"]["tokens"]);
             let half = &want[..want.len() / 2];
             for draft in [&want[..], half, &other[..]] {
                 let agreed = draft.iter().zip(&want).take_while(|(a, b)| a == b).count();
@@ -238,11 +233,7 @@ fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_be
         let options = earshot::DecodeOptions::default();
         assert!(options.beam_size == 1 && options.fallback_beam_size == 5);
         let reference = reference_tokens();
-        let ids: Vec<&String> = reference["mfcc_fixtures"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
+        let ids = fixture_ids(&reference);
         let mut missed = 0;
         for (i, id) in ids.iter().enumerate() {
             let frames = mfcc_fixture(id);
@@ -277,8 +268,7 @@ fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_be
                 assert_eq!(kept.text, without.text, "{id}: draft {draft:?}");
                 assert_eq!(kept.beam_fallback, without.beam_fallback, "{id}");
             }
-            let other =
-                token_ids(&reference["clips"][ids[(i + 1) % ids.len()].as_str()]["int8"]["tokens"]);
+            let other = token_ids(&reference["clips"][ids[(i + 1) % ids.len()]]["int8"]["tokens"]);
             let agreed = other
                 .iter()
                 .zip(&greedy.tokens)
@@ -306,4 +296,14 @@ fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_be
             "{missed} fixtures missed another's draft early"
         );
     });
+}
+
+/// The ids of the reference's MFCC fixtures.
+fn fixture_ids(reference: &serde_json::Value) -> Vec<&str> {
+    reference["mfcc_fixtures"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
