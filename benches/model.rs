@@ -69,6 +69,7 @@ fn bench_model(c: &mut Criterion) {
         prompter: &prompter,
         prompt: &model.manifest().tokens.prompt,
         draft: &[],
+        draft_unsure: false,
     };
     for window in [500usize, 1000, 3000] {
         c.bench_function(&format!("encoder/{window}_frames/{threads}_threads"), |b| {

@@ -123,7 +123,8 @@ pub struct SegmentDecode {
     /// the loop cut).
     pub guard: Option<Guard>,
     /// True when the text comes from the wider beam (`fallback_beam_size`): the low-confidence re-search, kept, or
-    /// a final's search that went to it at once (its greedy search missed the first half of the draft).
+    /// a final's search that went to it at once (its draft was unsure, or its greedy search missed the first half of
+    /// the draft).
     pub beam_fallback: bool,
     /// True when the text comes from the low-confidence search in the wider window (`fallback_window_frames`).
     pub window_fallback: bool,
@@ -158,6 +159,9 @@ pub struct Decoder<'a> {
     /// in its first decoder call and keeps the longest start it would have chosen itself, so those steps cost no
     /// call of their own. Empty: no draft. A beam search or a biased one ignores it.
     pub draft: &'a [u32],
+    /// The draft came from an unsure decode: a final that would fall back to the wider beam when unsure
+    /// (`fallback_beam_size`) goes to it at once, without the greedy search.
+    pub draft_unsure: bool,
 }
 
 impl Decoder<'_> {
@@ -332,7 +336,8 @@ impl DecodeOptions {
 /// searched again: with `fallback_beam_size` on the same encoder output when its search was narrower, and, when
 /// `fallback_window_frames` is set, also in that window padded as Whisper pads ([`Padding::ClampFloor`]), which is
 /// kept when the model finds it more likely; the no-speech gate then judges the text kept. A final whose greedy
-/// search does not keep the first half of the decoder's draft is searched with `fallback_beam_size` at once. With a
+/// search does not keep the first half of the decoder's draft, or whose draft is unsure (`Decoder::draft_unsure`),
+/// is searched with `fallback_beam_size` at once. With a
 /// forced prefix the no-speech gate is off (the prefix was already shown as speech); a partial (`fallback` not set)
 /// is gated with the `partial_` limits. A final (`fallback` set) of a stream with a vocabulary is decoded as without
 /// it, and then gets the listed terms the model accepts (see `listed`); partials get the fusion bias only.
@@ -435,10 +440,18 @@ fn decode_plain(
     // always unsure too, and then searched again with the wider beam: it gets the wider beam at once, without the
     // rest of the greedy search (turn corpus, 467 finals: 172 of the 360 that fell back had missed the first half of
     // their draft, 8 of the 107 that did not; DESIGN.md "Unsure finals get a beam"). A miss later in the draft is
-    // mostly the words the last partial had not heard yet.
+    // mostly the words the last partial had not heard yet. A final whose draft came from an unsure decode goes to the
+    // wider beam without any greedy call (the stream's `UNSURE_PARTIAL_LOGPROB`).
     let mut calls = 0;
-    let greedy = if fallback && beam_size == 1 && wide_beam > beam_size {
-        greedy_unless_draft_missed_early(decoder, &first_audio, max_tokens, prefix)?
+    let may_widen_at_once = fallback && beam_size == 1 && wide_beam > beam_size;
+    let greedy = if may_widen_at_once && decoder.draft_unsure {
+        None
+    } else if may_widen_at_once {
+        let greedy = greedy_unless_draft_missed_early(decoder, &first_audio, max_tokens, prefix)?;
+        if greedy.is_none() {
+            calls += 1; // the greedy search's first call
+        }
+        greedy
     } else {
         Some(search(
             decoder,
@@ -450,11 +463,10 @@ fn decode_plain(
     };
     let (first_beam, mut hypothesis) = match greedy {
         Some(h) => (beam_size, h),
-        None => {
-            calls += 1; // the greedy search's first call
-            let h = search(decoder, &first_audio, wide_beam, max_tokens, prefix)?;
-            (wide_beam, h)
-        }
+        None => (
+            wide_beam,
+            search(decoder, &first_audio, wide_beam, max_tokens, prefix)?,
+        ),
     };
     let mut text = decoder.detokenize(&hypothesis.tokens);
     encoder_time += t1 - t0;

@@ -30,8 +30,9 @@ pub struct RuntimeOptions {
     /// Intra-op threads of the encoder session (spinning is always off: on small boards a spinning pool starves the
     /// audio thread).
     pub threads: usize,
-    /// Intra-op threads of the decoder session: its steps are small, and between them in live use a non-spinning
-    /// pool falls asleep, so 1 thread answers faster (measured: docs/DESIGN.md). Files use `threads` for both (see
+    /// Intra-op threads of the decoder session. Its steps are small and, live, a non-spinning pool falls asleep
+    /// between them; on the 2-core machine 2 threads still answer a final's 5-row beam steps faster than 1, and a
+    /// greedy step about as fast (measured: docs/DESIGN.md). Files use at least `threads` (see
     /// [`RuntimeOptions::for_files`]).
     pub decoder_threads: usize,
 }
@@ -40,7 +41,7 @@ impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
             threads: 2,
-            decoder_threads: 1,
+            decoder_threads: 2,
         }
     }
 }

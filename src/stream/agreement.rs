@@ -15,6 +15,9 @@ pub(super) struct Agreement {
     pub any_text: bool,
     /// True once the segment's first partial was reported (its latency is measured once).
     pub first_partial_sent: bool,
+    /// True when the last decode was unsure of its own tokens (see `UNSURE_PARTIAL_LOGPROB` in the stream module):
+    /// the final's search then skips the greedy search its draft would feed.
+    pub unsure: bool,
     committed: Vec<u32>,
     previous: Vec<u32>,
 }

@@ -56,6 +56,14 @@ use agreement::Agreement;
 /// speculative final's decode should not wait behind one.
 const PARTIAL_SILENCE_MS: u32 = 100;
 
+/// A partial whose own tokens (after its committed prefix) average a log-probability below this is unsure, and the
+/// segment's final, when it follows such a partial, goes to the wider beam at once instead of first running the
+/// greedy search the fallback would throw away. On the turn corpus (466 finals of 16 sessions per copy, `listen
+/// --replay --fast`) 244 finals followed such a partial and 235 of them fell back anyway (at -0.2, the fallback's own
+/// limit, 388 and 332: too many confident finals sent to the beam); the fallback finals' decoder time fell from 71 to
+/// 63 ms p50 (benches/turns/README.md).
+const UNSURE_PARTIAL_LOGPROB: f32 = -0.4;
+
 /// Partial-result settings (the `[partials]` table of a device profile).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -209,6 +217,7 @@ impl Recognizer {
             prompter,
             prompt: &self.model.manifest().tokens.prompt,
             draft: &[],
+            draft_unsure: false,
         }
     }
 
@@ -369,13 +378,14 @@ impl Recognizer {
     /// segment's last partial as the draft.
     fn decode_final(&self, stream: &Stream, start: u64, end: u64) -> Result<SegmentDecode> {
         let seconds = (end - start) as f64 * stream.frame_s;
-        let draft = match &stream.open {
-            Some(state) if state.start == start => state.previous(),
-            _ => &[],
+        let (draft, draft_unsure) = match &stream.open {
+            Some(state) if state.start == start => (state.previous(), state.unsure),
+            _ => (&[][..], false),
         };
         decode_segment(
             Decoder {
                 draft,
+                draft_unsure,
                 ..self.decoder(stream)
             },
             stream.segment_frames(start, end),
@@ -505,6 +515,14 @@ impl Recognizer {
             return Ok(());
         }
         state.any_text = true;
+        // The search scores only the tokens after the forced prefix (and the end-of-text).
+        let own = (decoded
+            .hypothesis
+            .tokens
+            .len()
+            .saturating_sub(state.committed().len())
+            + 1) as f32;
+        state.unsure = decoded.hypothesis.sum_logprob / own < UNSURE_PARTIAL_LOGPROB;
         let tokens = decoded.hypothesis.tokens;
         let committed = state.update(&tokens, &self.vocabulary);
         let first_partial_latency = if std::mem::replace(&mut state.first_partial_sent, true) {

@@ -108,6 +108,7 @@ fn greedy_tokens_equal_the_export_pipeline_on_every_language_fixture() {
             prompter: &prompter,
             prompt: &[],
             draft: &[],
+            draft_unsure: false,
         };
         let (prompt, spoken) = prompter.resolve(unresolved, &audio).unwrap();
         assert_eq!((spoken.code.as_str(), spoken.probability), (language, 1.0));

@@ -69,7 +69,7 @@ fn check_partials(events: &[TranscriptEvent], what: &str) -> usize {
 }
 
 #[test]
-fn live_finals_match_transcribe_but_for_near_ties_early_draft_misses_and_partials_only_grow() {
+fn live_finals_match_transcribe_but_for_near_ties_beam_drafts_and_partials_only_grow() {
     let live = live_recognizer();
     let batch = recognizer("default", None);
     let beam = recognizer("default", Some(5));
@@ -89,9 +89,9 @@ fn live_finals_match_transcribe_but_for_near_ties_early_draft_misses_and_partial
         // The same front-end, endpointer and decode, but a final checks its last partial's tokens in one batched
         // decoder call: with dynamic int8 activations its numbers differ slightly from one step at a time, and a
         // near-tie can fall the other way (long04: "but a few stayed" / "but if you stayed"). And a final whose
-        // greedy search misses the first half of that draft goes to the beam at once, where `transcribe` (no draft)
-        // keeps a confident greedy text: then the live final is the beam's (num01: "9.30" / "930"; long01 gains a
-        // comma). 27 of the 30 are identical.
+        // last partial was unsure, or whose greedy search misses the first half of that draft, goes to the beam at
+        // once, where `transcribe` (no partials) may keep a confident greedy text: then the live final is the beam's
+        // (num01: "9.30" / "930"; long01 gains a comma). 27 of the 30 are identical.
         let mut apart = WerCounter::default();
         apart.add(&batch_text, &live_text);
         if apart.errors > 2 {

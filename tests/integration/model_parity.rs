@@ -21,6 +21,7 @@ fn with_decoder(check: impl FnOnce(&earshot::Model, Decoder, &Recognizer)) {
         prompter: &prompter,
         prompt: &model.manifest().tokens.prompt,
         draft: &[],
+        draft_unsure: false,
     };
     check(&model, decoder, &recognizer);
 }
@@ -224,11 +225,12 @@ fn a_draft_saves_decoder_calls_and_never_changes_the_greedy_tokens() {
 }
 
 #[test]
-fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_beam_at_once() {
+fn a_final_whose_draft_is_unsure_or_missed_early_is_searched_with_the_wider_beam_at_once() {
     // A final (`decode_segment` with `fallback`) whose greedy search does not keep the first half of its draft goes
     // to the fallback beam after that first call: its tokens are the beam's, for the beam's calls plus one. A draft it
     // keeps (its own greedy tokens), or keeps past the first half (all but its last token changed), changes nothing:
-    // the text is the plain final's.
+    // the text is the plain final's. A draft marked unsure (the last partial was) sends it to the beam with no greedy
+    // call at all, even when the draft is right.
     with_decoder(|model, plain, _| {
         let options = earshot::DecodeOptions::default();
         assert!(options.beam_size == 1 && options.fallback_beam_size == 5);
@@ -238,8 +240,12 @@ fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_be
         for (i, id) in ids.iter().enumerate() {
             let frames = mfcc_fixture(id);
             let n = frames.len() / 80;
-            let final_of = |draft: &[u32]| {
-                let decoder = Decoder { draft, ..plain };
+            let final_of_draft = |draft: &[u32], draft_unsure: bool| {
+                let decoder = Decoder {
+                    draft,
+                    draft_unsure,
+                    ..plain
+                };
                 decode_segment(
                     decoder,
                     &frames,
@@ -253,7 +259,13 @@ fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_be
             let audio = model
                 .encode(&frames, model.bucket_for(n, options.min_window_frames))
                 .unwrap();
+            let final_of = |draft: &[u32]| final_of_draft(draft, false);
             let greedy = search(plain, &audio, 1, 446, Prefix::None).unwrap();
+            let beam = search(plain, &audio, 5, 446, Prefix::None).unwrap();
+            let unsure = final_of_draft(&greedy.tokens, true);
+            assert_eq!(unsure.hypothesis.tokens, beam.tokens, "{id}: unsure draft");
+            assert!(unsure.beam_fallback, "{id}: unsure draft");
+            assert_eq!(unsure.hypothesis.decoder_calls, beam.decoder_calls, "{id}");
             let without = final_of(&[]);
             let mut drafts = vec![greedy.tokens.clone()];
             if greedy.tokens.len() >= 3 {
@@ -278,7 +290,6 @@ fn a_final_that_misses_the_first_half_of_its_draft_is_searched_with_the_wider_be
                 continue;
             }
             missed += 1;
-            let beam = search(plain, &audio, 5, 446, Prefix::None).unwrap();
             let at_once = final_of(&other);
             assert_eq!(
                 at_once.hypothesis.tokens, beam.tokens,
