@@ -338,8 +338,9 @@ impl DecodeOptions {
 /// kept when the model finds it more likely; the no-speech gate then judges the text kept. A final whose greedy
 /// search does not keep the first half of the decoder's draft, or whose draft is unsure (`Decoder::draft_unsure`),
 /// is searched with `fallback_beam_size` at once. With a forced prefix the no-speech gate is off (the prefix was
-/// already shown as speech); a partial (`fallback` not set) is gated with the `partial_` limits. A final (`fallback` set) of a stream with a vocabulary is decoded as without
-/// it, and then gets the listed terms the model accepts (see `listed`); partials get the fusion bias only.
+/// already shown as speech); a partial (`fallback` not set) is gated with the `partial_` limits. A final (`fallback`
+/// set) of a stream with a vocabulary is decoded as without it, and then gets the listed terms the model accepts (see
+/// `listed`); partials get the fusion bias only.
 pub fn decode_segment(
     decoder: Decoder,
     frames: &[f32],

@@ -35,6 +35,12 @@ impl Hypothesis {
     pub fn avg_logprob(&self) -> f32 {
         self.sum_logprob / (self.tokens.len() + 1) as f32
     }
+
+    /// Mean log-probability of the tokens after the first `forced` (a forced prefix is fed, not scored), end-of-text
+    /// included.
+    pub fn avg_logprob_after(&self, forced: usize) -> f32 {
+        self.sum_logprob / (self.tokens.len().saturating_sub(forced) + 1) as f32
+    }
 }
 
 /// The live hypotheses: row i of the cache and of the logits belongs to `tokens[i]` and `scores[i]`.
@@ -506,7 +512,20 @@ fn extend(
 
 #[cfg(test)]
 mod tests {
-    use super::{exp_nonpositive, log_softmax, log_sum_exp, top_k};
+    use super::{exp_nonpositive, log_softmax, log_sum_exp, top_k, Hypothesis};
+
+    #[test]
+    fn the_mean_after_a_forced_prefix_counts_only_the_scored_tokens() {
+        let h = Hypothesis {
+            tokens: vec![1, 2, 3, 4, 5],
+            sum_logprob: -3.0,
+            ..Hypothesis::default()
+        };
+        assert_eq!(h.avg_logprob(), -0.5); // 5 tokens + end-of-text
+        assert_eq!(h.avg_logprob_after(0), -0.5);
+        assert_eq!(h.avg_logprob_after(3), -1.0); // 2 scored tokens + end-of-text
+        assert_eq!(h.avg_logprob_after(9), -3.0); // a prefix cut by the token cap: end-of-text alone
+    }
 
     #[test]
     fn top_k_orders_and_skips_masked() {

@@ -515,14 +515,10 @@ impl Recognizer {
             return Ok(());
         }
         state.any_text = true;
-        // The search scores only the tokens after the forced prefix (and the end-of-text).
-        let own = (decoded
+        state.unsure = decoded
             .hypothesis
-            .tokens
-            .len()
-            .saturating_sub(state.committed().len())
-            + 1) as f32;
-        state.unsure = decoded.hypothesis.sum_logprob / own < UNSURE_PARTIAL_LOGPROB;
+            .avg_logprob_after(state.committed().len())
+            < UNSURE_PARTIAL_LOGPROB;
         let tokens = decoded.hypothesis.tokens;
         let committed = state.update(&tokens, &self.vocabulary);
         let first_partial_latency = if std::mem::replace(&mut state.first_partial_sent, true) {
