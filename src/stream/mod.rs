@@ -28,13 +28,16 @@ mod live;
 mod push;
 mod turn;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-pub use endpoint::{EndpointConfig, EndpointRule, Endpointer, Segment, TurnDetector, Verdict};
+pub use endpoint::{
+    EndpointConfig, EndpointRule, Endpointer, PendingClose, Segment, TurnDetector, Verdict,
+};
 pub use events::{AudioLost, Endpoint, Partial, Transcript, TranscriptEvent};
 pub use file::{transcribe_file, transcribe_wav, FileFailure, FileTranscript};
 pub use live::{run_recognizer, LiveStats};
@@ -322,14 +325,14 @@ impl Recognizer {
                 self.finish_segment(stream, closed)?;
                 continue;
             }
-            if let Some((start, end)) = stream.endpointer.pending_close() {
+            if let Some(close) = stream.endpointer.pending_close() {
                 if stream
                     .speculative
                     .as_ref()
-                    .is_none_or(|(s, e, _)| (*s, *e) != (start, end))
+                    .is_none_or(|(s, e, _)| (*s, *e) != (close.start, close.end))
                 {
-                    let decoded = self.decode_final(stream, start, end)?;
-                    stream.speculative = Some((start, end, decoded));
+                    let decoded = self.decode_final(stream, close)?;
+                    stream.speculative = Some((close.start, close.end, decoded));
                     continue;
                 }
             }
@@ -350,12 +353,15 @@ impl Recognizer {
     /// decides.
     fn judge_turn(&self, stream: &mut Stream) -> Result<()> {
         let verdict = match stream.endpointer.pending_close() {
-            Some((start, end)) => {
+            Some(close) => {
                 let decoded = match &stream.speculative {
-                    Some((s, e, decoded)) if (*s, *e) == (start, end) => decoded,
+                    Some((s, e, decoded)) if (*s, *e) == (close.start, close.end) => decoded,
                     _ => {
-                        let decoded = self.decode_final(stream, start, end)?;
-                        &stream.speculative.insert((start, end, decoded)).2
+                        let decoded = self.decode_final(stream, close)?;
+                        &stream
+                            .speculative
+                            .insert((close.start, close.end, decoded))
+                            .2
                     }
                 };
                 if decoded.text.is_empty() || decoded.language.code != "en" {
@@ -374,9 +380,10 @@ impl Recognizer {
         Ok(())
     }
 
-    /// Decode frames `[start, end)` as a final: the plain decode, as file transcription does it, with the
-    /// segment's last partial as the draft.
-    fn decode_final(&self, stream: &Stream, start: u64, end: u64) -> Result<SegmentDecode> {
+    /// Decode a segment as a final: the plain decode, as file transcription does it, with the segment's last
+    /// partial as the draft.
+    fn decode_final(&self, stream: &Stream, close: PendingClose) -> Result<SegmentDecode> {
+        let PendingClose { start, end, .. } = close;
         let seconds = (end - start) as f64 * stream.frame_s;
         let (draft, draft_unsure) = match &stream.open {
             Some(state) if state.start == start => (state.previous(), state.unsure),
@@ -388,7 +395,7 @@ impl Recognizer {
                 draft_unsure,
                 ..self.decoder(stream)
             },
-            stream.segment_frames(start, end),
+            &stream.closing_frames(close),
             seconds as f32,
             &self.config.decode,
             Prefix::None,
@@ -403,7 +410,14 @@ impl Recognizer {
                 Some((start, end, decoded)) if (start, end) == (segment.start, segment.end) => {
                     decoded
                 }
-                _ => self.decode_final(stream, segment.start, segment.end)?,
+                _ => self.decode_final(
+                    stream,
+                    PendingClose {
+                        start: segment.start,
+                        end: segment.end,
+                        heard: segment.end,
+                    },
+                )?,
             };
             if !decoded.text.is_empty() {
                 let endpoint_wait = stream
@@ -731,6 +745,21 @@ impl Stream {
         let from = (start.saturating_sub(self.buffer_start) as usize) * self.coefficients;
         let to = (end.saturating_sub(self.buffer_start) as usize) * self.coefficients;
         &self.frames[from.min(self.frames.len())..to.min(self.frames.len())]
+    }
+
+    /// The frames of a closing segment: those heard, then the rest of its post-roll as a copy of the frames just
+    /// before (see [`PendingClose::heard`]).
+    fn closing_frames(&self, close: PendingClose) -> Cow<'_, [f32]> {
+        let heard = self.segment_frames(close.start, close.heard);
+        let missing = (close.end - close.heard) as usize * self.coefficients;
+        if missing == 0 || heard.is_empty() {
+            return Cow::Borrowed(heard);
+        }
+        let mut frames = Vec::with_capacity(heard.len() + missing);
+        frames.extend_from_slice(heard);
+        let copied = &heard[heard.len().saturating_sub(missing)..];
+        frames.extend(copied.iter().cycle().take(missing));
+        Cow::Owned(frames)
     }
 
     /// Drop frames no closed or open segment (or its pre-roll) can still need; amortized so it is not per frame.
