@@ -64,8 +64,8 @@ pub struct EndpointConfig {
     pub turn_check_ms: u32,
     /// With the `text` detector: silence that closes a turn judged unfinished.
     pub incomplete_wait_ms: u32,
-    /// With the `text` detector: silence kept after the last sound (the speculative final's decode starts here); at
-    /// most `turn_check_ms` (a longer value keeps that much).
+    /// With the `text` detector: silence kept after the last sound; at most `turn_check_ms` (a longer value keeps that
+    /// much). The speculative final's decode starts 50 ms before its end, out of noise (`EXTRAPOLATED_POST_ROLL_MS`).
     pub turn_post_roll_ms: u32,
     /// Silence kept after the last speech frame (the `silence` detector); at most `trailing_silence_ms` (a longer value
     /// keeps that much).
