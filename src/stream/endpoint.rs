@@ -307,6 +307,12 @@ impl Endpointer {
     pub fn new(config: &EndpointConfig, frame_ms: f32) -> Endpointer {
         let frames = |ms: u32| (ms as f32 / frame_ms).round().max(1.0) as u64;
         let window = frames(config.min_speech_ms);
+        // The kept silence must be known when the segment may close (the speculative final decodes the final's
+        // frames), so it is at most the wait: a shorter wait keeps less.
+        let post_roll = frames(match config.detector {
+            TurnDetector::Silence => config.post_roll_ms.min(config.trailing_silence_ms),
+            TurnDetector::Text => config.turn_post_roll_ms.min(config.turn_check_ms),
+        });
         Endpointer {
             threshold: config.speech_threshold_db / 10.0,
             rise: config.noise_floor_rise_db_per_s / 10.0 * frame_ms / 1000.0,
@@ -322,16 +328,12 @@ impl Endpointer {
             }),
             awaiting_verdict: false,
             noisy_extra: (NOISY_EXTRA_MS / frame_ms).round() as u64,
-            // The kept silence must be known when the segment may close (the speculative final decodes exactly the
-            // final's frames), so it is at most the wait: a shorter wait keeps less.
-            post_roll: frames(match config.detector {
-                TurnDetector::Silence => config.post_roll_ms.min(config.trailing_silence_ms),
-                TurnDetector::Text => config.turn_post_roll_ms.min(config.turn_check_ms),
-            }),
+            post_roll,
             extrapolated: match config.detector {
                 TurnDetector::Silence => 0,
-                TurnDetector::Text => ((EXTRAPOLATED_POST_ROLL_MS / frame_ms).round() as u64)
-                    .min(frames(config.turn_post_roll_ms.min(config.turn_check_ms))),
+                TurnDetector::Text => {
+                    ((EXTRAPOLATED_POST_ROLL_MS / frame_ms).round() as u64).min(post_roll)
+                }
             },
             max_len: frames(config.max_segment_ms),
             split_search: frames(config.split_search_ms),
