@@ -161,6 +161,9 @@ pub(crate) struct TermTokens {
     pub written: Vec<u32>,
     /// Every spelling the search matches (as given, capitalized, lower case; with and without a leading space).
     pub spellings: Vec<Vec<u32>>,
+    /// Whether [`Bias::respell`] writes the term's other casings in the user's spelling: not when each of its words
+    /// is a single token in lower case, an everyday word ("Ring", "Matter") the model writes for what was said.
+    pub respell: bool,
 }
 
 impl Bias {
@@ -184,9 +187,14 @@ impl Bias {
                     }
                 }
             }
+            let everyday = term
+                .to_lowercase()
+                .split_whitespace()
+                .all(|word| vocabulary.encode(&format!(" {word}")).len() == 1);
             tokens.push(TermTokens {
                 written: vocabulary.encode(&format!(" {term}")),
                 spellings,
+                respell: !everyday,
             });
         }
         Ok(Bias::from_tokens(kept, tokens, bonus))
@@ -327,10 +335,16 @@ impl Bias {
         }
     }
 
-    /// `text` with every case-insensitive occurrence of a term (as whole words) in the user's spelling.
+    /// `text` with every case-insensitive occurrence of a term (as whole words) in the user's spelling; a term of
+    /// everyday words ("Ring") is left as the model wrote it.
     pub fn respell(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for term in &self.terms {
+        for (term, _) in self
+            .terms
+            .iter()
+            .zip(&self.tokens)
+            .filter(|(_, t)| t.respell)
+        {
             let lower_out = out.to_lowercase();
             let lower_term = term.to_lowercase();
             let aligned = out.chars().all(|c| {
@@ -409,7 +423,7 @@ mod tests {
         ) {
             let tokens_per_term: Vec<TermTokens> = spellings
                 .chunks(3)
-                .map(|c| TermTokens { written: c[0].clone(), spellings: c.to_vec() })
+                .map(|c| TermTokens { written: c[0].clone(), spellings: c.to_vec(), respell: true })
                 .collect();
             let terms = (0..tokens_per_term.len()).map(|i| format!("t{i}")).collect();
             let bias = Bias::from_tokens(terms, tokens_per_term, 5.0);

@@ -4,6 +4,7 @@ mod bias;
 mod guards;
 mod language;
 mod listed;
+mod phonetic;
 mod search;
 mod term_check;
 mod vocabulary;

@@ -65,6 +65,12 @@ fn terms_encode_to_tokens_that_decode_back_and_bad_lists_are_refused() {
         bias.respell("Reload NGINX and the postgresql database, not nginxes."),
         "Reload nginx and the PostgreSQL database, not nginxes."
     );
+    // A term of everyday words is left as the model wrote it ("it didn't matter"), a rarer one is respelled.
+    let everyday = Bias::new(&list(&["Matter", "Ring", "Tado"]), 5.0, vocabulary).unwrap();
+    assert_eq!(
+        everyday.respell("It didn't matter, ring the tado."),
+        "It didn't matter, ring the Tado."
+    );
     // Text whose lower case has other byte lengths (U+0130) is left as it is, not cut mid-character.
     assert_eq!(bias.respell("İstanbul nginx"), "İstanbul nginx");
     // 10,000 terms is a documented limit, not a failure.
