@@ -133,10 +133,11 @@ fn listed_terms_are_recognised_more_often_and_plain_speech_is_not_hurt() {
         errors_without as f64 * 100.0 / words as f64,
         errors_with as f64 * 100.0 / words as f64,
     );
-    // 25.0 % -> 51.7 % on 2026-12-06: a term is kept only where the model, without the bias, scores the text with it
-    // at most 3.5 nats below the text without it (it was 76.7 % when the list also changed term-free speech).
+    // 25.0 % -> 63.3 % on 2026-12-07: a term is kept only where the model, without the bias, scores the text with it
+    // at most 3.5 nats below the text without it, or 5 and 8 when it sounds like the words it replaces (51.7 % with
+    // 3.5 for every term; 76.7 % when the list also changed term-free speech).
     assert!(
-        recall_with >= recall_without + 0.2,
+        recall_with >= recall_without + 0.35,
         "recall {recall_without:.2} -> {recall_with:.2}"
     );
     assert_eq!(
@@ -302,6 +303,17 @@ fn a_list_adds_its_terms_where_the_model_accepts_them_and_changes_nothing_else()
         run(term19, Some(&list)),
         "The PostgreSQL database needs a new index."
     );
+    // "graph on a" sounds like Grafana (the same Double Metaphone key): the term may cost the text more than one
+    // that sounds unlike the words it replaces (5.3 nats here, where "fridge" -> Frigate costs 3.9 and is refused).
+    let term21 = "tests/fixtures/vocabulary/term21.wav";
+    assert_eq!(
+        run(term21, None),
+        "Open the graph on a dashboard for the web servers."
+    );
+    assert_eq!(
+        run(term21, Some(&list)),
+        "Open the Grafana dashboard for the web servers."
+    );
     // Term-free speech the list used to change ("He left Joaquin on ...", "... opens at nginx Saturday."): the text
     // is exactly what it is without the list, with the 30 terms and with the term that was put there alone.
     for (clip, term) in [("free003", "Joaquin"), ("free047", "nginx")] {
@@ -310,6 +322,21 @@ fn a_list_adds_its_terms_where_the_model_accepts_them_and_changes_nothing_else()
         assert!(!plain.contains(term), "{plain}");
         assert_eq!(run(&clip, Some(&list)), plain);
         assert_eq!(run(&clip, Some(term)), plain);
+    }
+    // Words that sound only somewhat like a term the biased search writes there ("phone office" -> Home Office,
+    // "fridge" -> Frigate, 3.8 and 3.9 nats) stay as they are with the 100-term list.
+    let hundred = root().join("benches/vocabulary/lists/100.txt");
+    for clip in ["free012", "free045"] {
+        let clip = format!("tests/fixtures/vocabulary_harm/{clip}.wav");
+        let plain = run(&clip, None);
+        let out = crate::common::earshot(&[
+            "transcribe",
+            "-q",
+            &clip,
+            "--vocabulary-file",
+            hundred.to_str().unwrap(),
+        ]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), plain);
     }
     // A profile without the fallback beam (Pi Zero 2 W) searches the list greedily, with the same acceptance.
     assert_eq!(
