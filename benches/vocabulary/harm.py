@@ -9,8 +9,9 @@ utterances of tests/fixtures/vocabulary) and the 43 utterances of tests/fixtures
 terms. EARSHOT_ARGS go to every run (e.g. `--profile raspberry-pi-zero-2w`, `--beam 5`). Reports per list:
 - term recall: spoken terms whose words appear in the transcript (lower case, punctuation dropped);
 - on the term-free utterances: WER after Whisper's English normalizer (whisper-normalizer), listed terms inserted
-  (a listed term in the transcript that the reference does not hold), and text changed at all against the run
-  without a list (the exact string: punctuation and casing count), per group (clean, noise, plain);
+  (a listed term in the transcript that neither the reference nor the transcript without a list holds: the list
+  put it there), and text changed at all against the run without a list (the exact string: punctuation and casing
+  count), per group (clean, noise, plain);
 - decoder time summed over every segment of both sets (`decoder_time`, includes the term check).
 """
 from __future__ import annotations
@@ -97,9 +98,10 @@ def main() -> None:
                 ref, hyp = normalize(c["text"]).split(), normalize(text).split()
                 errors += edit_distance(ref, hyp)
                 n_words += len(ref)
-                ins = [t for t in listed if words(t) in words(text) and words(t) not in words(c["text"])]
-                inserted += len(ins)
                 base = runs["none"][c["path"]]["text"]
+                ins = [t for t in listed if words(t) in words(text)
+                       and words(t) not in words(c["text"]) and words(t) not in words(base)]
+                inserted += len(ins)
                 if text != base:
                     changed += 1
                     examples.append({"file": c["path"].name, "none": base, "list": text, "inserted": ins})

@@ -23,7 +23,7 @@ use crate::model::{AudioContext, KvCache};
 const ALLOWED_LOSS: [(f32, f32); 3] = [(0.1, 8.0), (0.25, 5.0), (0.45, 3.5)];
 
 /// The most a swap from `plain` words to `term` words may cost (see [`ALLOWED_LOSS`]); `None` when it may not be made.
-fn allowed_loss(plain: &str, term: &str) -> Option<f32> {
+pub(crate) fn allowed_loss(plain: &str, term: &str) -> Option<f32> {
     let distance = phonetic::distance(plain, term);
     ALLOWED_LOSS
         .iter()
@@ -140,10 +140,12 @@ fn align(a: &[&[u32]], b: &[&[u32]]) -> Vec<Option<usize>> {
     matched
 }
 
-/// One replacement of plain words by biased ones: plain tokens `plain` become biased tokens `biased`.
+/// One replacement of plain words by biased ones: plain tokens `plain` become `words`, the biased tokens `biased`
+/// with the term written as the list spells it.
 struct Swap {
     plain: std::ops::Range<usize>,
     biased: std::ops::Range<usize>,
+    words: Vec<u32>,
 }
 
 /// Token ranges where `text` spells one of `spellings` as whole words ("loft" inside "mochloft" is no term).
@@ -193,15 +195,28 @@ fn term_swaps(decoder: Decoder, bias: &Bias, plain: &[u32], biased: &[u32]) -> V
             let p_end = (last + 1..bw.len())
                 .find_map(|k| matched[k])
                 .map_or(plain.len(), |i| pw[i].start);
+            let biased_words = bw[first].start..bw[last].end;
+            // A spelling after a space (" hue bridge") is written as listed (" Hue Bridge"); one glued to what
+            // comes before it stays as the search wrote it.
+            let term_words = if decoder.vocabulary.starts_word(biased[span.start]) {
+                &term.written[..]
+            } else {
+                &biased[span.clone()]
+            };
+            let words = [
+                &biased[biased_words.start..span.start],
+                term_words,
+                &biased[span.end..biased_words.end],
+            ]
+            .concat();
             let swap = Swap {
                 plain: p_start..p_end.max(p_start),
-                biased: bw[first].start..bw[last].end,
+                biased: biased_words,
+                words,
             };
             let overlaps =
                 |s: &Swap| s.biased.start < swap.biased.end && swap.biased.start < s.biased.end;
-            if plain[swap.plain.clone()] != biased[swap.biased.clone()]
-                && !swaps.iter().any(overlaps)
-            {
+            if plain[swap.plain.clone()] != swap.words[..] && !swaps.iter().any(overlaps) {
                 swaps.push(swap);
             }
         }
@@ -241,15 +256,12 @@ pub(crate) fn add_terms(
         let vocabulary = unbiased.vocabulary;
         let Some(loss) = allowed_loss(
             &vocabulary.detokenize(&plain.tokens[swap.plain.clone()]),
-            &vocabulary.detokenize(&biased[swap.biased.clone()]),
+            &vocabulary.detokenize(&swap.words),
         ) else {
             continue;
         };
         let mut candidate = text.clone();
-        candidate.splice(
-            swap.plain.clone(),
-            biased[swap.biased.clone()].iter().copied(),
-        );
+        candidate.splice(swap.plain.clone(), swap.words.iter().copied());
         let score = score_text(
             unbiased,
             audio,

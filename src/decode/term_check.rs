@@ -10,6 +10,7 @@
 //! own acceptance then judges every term placed.
 //! Thresholds measured on the dev set: tests/fixtures/vocabulary/README.md.
 
+use super::listed;
 use super::search::next_token_logprobs;
 use super::{Bias, Decoder};
 use crate::error::Result;
@@ -23,7 +24,8 @@ const FIRST_TOKEN_FLOOR: f32 = -8.5;
 const SPAN_MARGIN_FLOOR: f32 = -6.0;
 /// Most log-probability a variant with a term may lose against the text without it.
 const ACCEPT_LOSS: f32 = 9.5;
-/// Most variants scored per round (the most plausible first), so a long term list stays bounded.
+/// Most variants scored per round (those that sound like the words they replace first, then the most plausible), so
+/// a long term list stays bounded.
 const MAX_VARIANTS: usize = 8;
 /// Tokens after a span that a variant is scored over.
 const TAIL_TOKENS: usize = 1;
@@ -37,8 +39,11 @@ struct Variant {
     term: usize,
     /// How much log-probability it may lose and still be kept.
     allowed_loss: f32,
-    /// The log-probability of the term's first token there (the most plausible are scored first).
+    /// The log-probability of the term's first token there.
     first: f32,
+    /// How much the final's acceptance would let the term cost there for sounding like the words it replaces
+    /// ([`listed::allowed_loss`]; minus infinity: it would not be kept); the most first.
+    room: f32,
 }
 
 /// `tokens` (a final's text) with the listed terms the model accepts in place. Per round, one decoder call over
@@ -65,7 +70,7 @@ pub(crate) fn place_terms(
         // Row j: the token after text[..j] (row 0: after the prompt).
         let rows = &all[(prompt.len() - 1) * vocab..];
         let mut variants = candidates(decoder, bias, &text, rows, &placed);
-        variants.sort_by(|a, b| b.first.total_cmp(&a.first));
+        variants.sort_by(|a, b| b.room.total_cmp(&a.room).then(b.first.total_cmp(&a.first)));
         variants.truncate(MAX_VARIANTS);
         let mut best: Option<(f32, Variant)> = None;
         for v in variants {
@@ -198,12 +203,18 @@ fn candidates(
                 } else {
                     ACCEPT_LOSS
                 };
+                let room = listed::allowed_loss(
+                    &decoder.vocabulary.detokenize(&text[a..b]),
+                    &decoder.vocabulary.detokenize(&tokens.written),
+                )
+                .unwrap_or(f32::NEG_INFINITY);
                 out.push(Variant {
                     start: a,
                     end: b,
                     term,
                     allowed_loss,
                     first,
+                    room,
                 });
             }
         }
