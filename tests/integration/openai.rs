@@ -212,6 +212,24 @@ fn language_and_prompt_are_honoured() {
             .contains("PostgreSQL"),
         "{prompted}"
     );
+    // Where the prompt's names are not said, the text is exactly what it is without the prompt (the model once
+    // heard "nginx" in "opens at nine on Saturday").
+    let free = root().join("tests/fixtures/vocabulary_harm/free047.wav");
+    let free = free.to_str().unwrap();
+    let plain = client(&server, &["transcribe", free]);
+    let prompted = client(
+        &server,
+        &[
+            "transcribe",
+            free,
+            "--prompt",
+            "Notes on nginx and Joaquin.",
+        ],
+    );
+    assert_eq!(
+        prompted["result"]["text"], plain["result"]["text"],
+        "{prompted}"
+    );
 }
 
 #[test]

@@ -460,6 +460,16 @@ fn transcript_names_bias_the_utterance_they_come_with() {
     // The names apply to that utterance only.
     let again = server.client(&["stream", clip]);
     assert_eq!(again["utterances"][0]["text"].as_str().unwrap(), plain);
+    // Where no name is said, the text is exactly what it is without them (the model once heard "Joaquin" in "Eve
+    // left her keys").
+    let free = root().join("tests/fixtures/vocabulary_harm/free003.wav");
+    let free = free.to_str().unwrap();
+    let unnamed = server.client(&["stream", free]);
+    let named = server.client(&["stream", "--name", "Joaquin", "--name", "Kitchen", free]);
+    assert_eq!(
+        named["utterances"][0]["text"], unnamed["utterances"][0]["text"],
+        "{named}"
+    );
     // A name the server refuses (a control character): an `error` where the connection still allows it, and a log
     // line naming why.
     let bad = server.client(&["stream", "--name", "bell\u{7}", clip]);
