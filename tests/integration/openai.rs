@@ -223,7 +223,7 @@ fn language_and_prompt_are_honoured() {
             "transcribe",
             free,
             "--prompt",
-            "Notes on nginx and Joaquin.",
+            "nginx, Joaquin, Living Room",
         ],
     );
     assert_eq!(
