@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::phonetic::Sound;
 use super::Vocabulary;
 
 /// Most terms in one list.
@@ -164,6 +165,8 @@ pub(crate) struct TermTokens {
     /// Whether [`Bias::respell`] writes the term's other casings in the user's spelling: not when each of its words
     /// is a single token in lower case, an everyday word ("Ring", "Matter") the model writes for what was said.
     pub respell: bool,
+    /// How the term sounds (from its spelling).
+    pub sound: Sound,
 }
 
 impl Bias {
@@ -195,6 +198,7 @@ impl Bias {
                 written: vocabulary.encode(&format!(" {term}")),
                 spellings,
                 respell: !everyday,
+                sound: Sound::of(term),
             });
         }
         Ok(Bias::from_tokens(kept, tokens, bonus))
@@ -423,7 +427,12 @@ mod tests {
         ) {
             let tokens_per_term: Vec<TermTokens> = spellings
                 .chunks(3)
-                .map(|c| TermTokens { written: c[0].clone(), spellings: c.to_vec(), respell: true })
+                .map(|c| TermTokens {
+                    written: c[0].clone(),
+                    spellings: c.to_vec(),
+                    respell: true,
+                    sound: Sound::of(""),
+                })
                 .collect();
             let terms = (0..tokens_per_term.len()).map(|i| format!("t{i}")).collect();
             let bias = Bias::from_tokens(terms, tokens_per_term, 5.0);

@@ -6,10 +6,11 @@
 //! term check places terms the search missed ([`super::term_check`]). From that biased text only the spans that
 //! hold a listed term the plain text lacks are taken, each put in place of the plain words it stands for (aligned
 //! word by word), and each kept only when the model without any bias scores the whole text with it at most
-//! [`ALLOWED_LOSS`] below the text without it: more when the term sounds like the words it replaces. Everything else stays as the plain decode wrote it. A segment whose
-//! plain text never comes near a term costs one decoder call more than without a list.
+//! [`ALLOWED_LOSS`] below the text without it: more when the term sounds like the words it replaces. Everything else
+//! stays as the plain decode wrote it. A segment whose plain text never comes near a term costs one decoder call more
+//! than without a list.
 
-use super::phonetic;
+use super::phonetic::Sound;
 use super::search::next_token_logprobs;
 use super::term_check::{self, logprob};
 use super::{Bias, Decoder, Hypothesis, Prefix};
@@ -17,14 +18,14 @@ use crate::error::Result;
 use crate::model::{AudioContext, KvCache};
 
 /// Most log-probability (nats, over the whole text and its end) a listed term may cost the text it is put into, by
-/// how alike the term and the words it replaces sound ([`phonetic::distance`]): (largest distance, most loss), the
+/// how alike the term and the words it replaces sound ([`Sound::distance`]): (largest distance, most loss), the
 /// first that holds applies; a term that sounds further from the words than the last distance is never put in.
 /// Calibrated on the dev set's term and term-free speech (benches/vocabulary/README.md).
 const ALLOWED_LOSS: [(f32, f32); 3] = [(0.1, 8.0), (0.25, 5.0), (0.45, 3.5)];
 
-/// The most a swap from `plain` words to `term` words may cost (see [`ALLOWED_LOSS`]); `None` when it may not be made.
-pub(crate) fn allowed_loss(plain: &str, term: &str) -> Option<f32> {
-    let distance = phonetic::distance(plain, term);
+/// The most a term may cost where it sounds `distance` from the words it replaces (see [`ALLOWED_LOSS`]); `None` when
+/// it may not be put there.
+pub(crate) fn allowed_loss(distance: f32) -> Option<f32> {
     ALLOWED_LOSS
         .iter()
         .find(|&&(most, _)| distance <= most)
@@ -254,10 +255,10 @@ pub(crate) fn add_terms(
         .rev()
     {
         let vocabulary = unbiased.vocabulary;
-        let Some(loss) = allowed_loss(
-            &vocabulary.detokenize(&plain.tokens[swap.plain.clone()]),
-            &vocabulary.detokenize(&swap.words),
-        ) else {
+        let replaced = Sound::of(&vocabulary.detokenize(&plain.tokens[swap.plain.clone()]));
+        let Some(loss) =
+            allowed_loss(replaced.distance(&Sound::of(&vocabulary.detokenize(&swap.words))))
+        else {
             continue;
         };
         let mut candidate = text.clone();

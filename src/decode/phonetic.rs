@@ -7,31 +7,40 @@ use rphonetic::DoubleMetaphone;
 /// Longest key compared (letters of a span of a few words).
 const MAX_KEY: usize = 32;
 
-/// The distance between the sounds of `a` and `b`, from 0 (same key) to 1 (nothing alike): the Levenshtein distance
-/// between their closest Double Metaphone keys (primary or alternate; ASCII letters only: spaces, digits, punctuation
-/// and accented letters are dropped, the encoder takes no other), over the longer key's length. 1 when either has
-/// no key.
-pub(crate) fn distance(a: &str, b: &str) -> f32 {
-    let encoder = DoubleMetaphone::new(Some(MAX_KEY));
-    let keys = |text: &str| {
+/// The sound of a spelling: its Double Metaphone keys, primary and alternate (ASCII letters only: spaces, digits,
+/// punctuation and accented letters are dropped, the encoder takes no other).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sound([String; 2]);
+
+impl Sound {
+    /// The sound of `text`.
+    pub(crate) fn of(text: &str) -> Sound {
         let letters: String = text.chars().filter(|c| c.is_ascii_alphabetic()).collect();
-        let result = encoder.double_metaphone(&letters);
-        [result.primary(), result.alternate()]
-    };
-    let (ka, kb) = (keys(a), keys(b));
-    let mut best = 1.0f32;
-    for x in ka.iter().filter(|k| !k.is_empty()) {
-        for y in kb.iter().filter(|k| !k.is_empty()) {
-            let longer = x.chars().count().max(y.chars().count());
-            best = best.min(strsim::levenshtein(x, y) as f32 / longer as f32);
-        }
+        let keys = DoubleMetaphone::new(Some(MAX_KEY)).double_metaphone(&letters);
+        Sound([keys.primary(), keys.alternate()])
     }
-    best
+
+    /// From 0 (same key) to 1 (nothing alike): the Levenshtein distance between the closest keys of the two, over
+    /// the longer key's length; 1 when either has no key.
+    pub(crate) fn distance(&self, other: &Sound) -> f32 {
+        let mut best = 1.0f32;
+        for x in self.0.iter().filter(|k| !k.is_empty()) {
+            for y in other.0.iter().filter(|k| !k.is_empty()) {
+                let longer = x.len().max(y.len());
+                best = best.min(strsim::levenshtein(x, y) as f32 / longer as f32);
+            }
+        }
+        best
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::distance;
+    use super::Sound;
+
+    fn distance(a: &str, b: &str) -> f32 {
+        Sound::of(a).distance(&Sound::of(b))
+    }
 
     #[test]
     fn words_that_sound_like_a_term_are_near_it_and_others_are_not() {

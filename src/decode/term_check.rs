@@ -11,10 +11,12 @@
 //! Thresholds measured on the dev set: tests/fixtures/vocabulary/README.md.
 
 use super::listed;
+use super::phonetic::Sound;
 use super::search::next_token_logprobs;
 use super::{Bias, Decoder};
 use crate::error::Result;
 use crate::model::{AudioContext, KvCache};
+use std::collections::HashMap;
 
 /// Longest span of words a term may replace.
 const MAX_SPAN_WORDS: usize = 3;
@@ -171,6 +173,8 @@ fn candidates(
     let overlaps =
         |ranges: &[(usize, usize)], a: usize, b: usize| ranges.iter().any(|&(s, e)| a < e && s < b);
     let mut out = Vec::new();
+    // How each span sounds, computed once for all terms.
+    let mut sounds: HashMap<(usize, usize), Sound> = HashMap::new();
     for (term, tokens) in bias.term_tokens().iter().enumerate() {
         if !occurrences(text, &tokens.spellings).is_empty() {
             continue;
@@ -203,11 +207,11 @@ fn candidates(
                 } else {
                     ACCEPT_LOSS
                 };
-                let room = listed::allowed_loss(
-                    &decoder.vocabulary.detokenize(&text[a..b]),
-                    &decoder.vocabulary.detokenize(&tokens.written),
-                )
-                .unwrap_or(f32::NEG_INFINITY);
+                let sound = sounds
+                    .entry((a, b))
+                    .or_insert_with(|| Sound::of(&decoder.vocabulary.detokenize(&text[a..b])));
+                let room = listed::allowed_loss(sound.distance(&tokens.sound))
+                    .unwrap_or(f32::NEG_INFINITY);
                 out.push(Variant {
                     start: a,
                     end: b,
