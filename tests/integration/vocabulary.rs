@@ -281,12 +281,15 @@ fn a_list_adds_its_terms_where_the_model_accepts_them_and_changes_nothing_else()
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     };
     let run = |clip: &str, list: Option<&str>| run_with("default", clip, list);
-    let list = std::fs::read_to_string(root().join("tests/fixtures/vocabulary/terms.txt"))
-        .unwrap()
-        .lines()
-        .filter(|t| !t.trim().is_empty() && !t.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let read_list = |path: &str| {
+        std::fs::read_to_string(root().join(path))
+            .unwrap()
+            .lines()
+            .filter(|t| !t.trim().is_empty() && !t.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let list = read_list("tests/fixtures/vocabulary/terms.txt");
     // Without the list the model writes "Shelley" and "Postker SQL"; the biased search (and the term check) find
     // the listed spelling, and the model without the bias accepts it there.
     let term16 = "tests/fixtures/vocabulary/term16.wav";
@@ -325,18 +328,10 @@ fn a_list_adds_its_terms_where_the_model_accepts_them_and_changes_nothing_else()
     }
     // Words that sound only somewhat like a term the biased search writes there ("phone office" -> Home Office,
     // "fridge" -> Frigate, 3.8 and 3.9 nats) stay as they are with the 100-term list.
-    let hundred = root().join("benches/vocabulary/lists/100.txt");
+    let hundred = read_list("benches/vocabulary/lists/100.txt");
     for clip in ["free012", "free045"] {
         let clip = format!("tests/fixtures/vocabulary_harm/{clip}.wav");
-        let plain = run(&clip, None);
-        let out = crate::common::earshot(&[
-            "transcribe",
-            "-q",
-            &clip,
-            "--vocabulary-file",
-            hundred.to_str().unwrap(),
-        ]);
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), plain);
+        assert_eq!(run(&clip, Some(&hundred)), run(&clip, None));
     }
     // A profile without the fallback beam (Pi Zero 2 W) searches the list greedily, with the same acceptance.
     assert_eq!(
