@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """What a term list does where its terms are said, and where they are not (issue 31), in one run.
 
-    python benches/vocabulary/harm.py HARM_DIR [--lists 30,100,1000] [--earshot BIN] [--json OUT] [-- EARSHOT_ARGS]
+    python benches/vocabulary/harm.py HARM_DIR [--lists 30,100,1000] [--terms DIR] [--earshot BIN] [--json OUT]
+        [-- EARSHOT_ARGS]
 
 Transcribes, with no list and with each list of benches/vocabulary/lists/ (`--vocabulary-file`), two sets with
 `earshot transcribe --format json`: the term-free utterances (HARM_DIR from make_harm_set.py, plus the 42 plain
 utterances of tests/fixtures/vocabulary) and the 43 utterances of tests/fixtures/vocabulary that say 60 of the 30
-terms. EARSHOT_ARGS go to every run (e.g. `--profile raspberry-pi-zero-2w`, `--beam 5`). Reports per list:
+terms (or, with `--terms DIR`, the utterances with terms of DIR/manifest.tsv instead: e.g. the same sentences with
+the names said as people say them, `models/export/make_vocabulary_set.py --said`). EARSHOT_ARGS go to every run
+(e.g. `--profile raspberry-pi-zero-2w`, `--beam 5`). Reports per list:
 - term recall: spoken terms whose words appear in the transcript (lower case, punctuation dropped);
 - on the term-free utterances: WER after Whisper's English normalizer (whisper-normalizer), listed terms inserted
   (a listed term in the transcript that neither the reference nor the transcript without a list holds: the list
@@ -39,18 +42,24 @@ def read_terms(path: Path) -> list[str]:
     return [t.strip() for t in path.read_text().splitlines() if t.strip() and not t.startswith("#")]
 
 
-def clips(harm: Path) -> tuple[list[dict], list[dict]]:
-    """(term-free clips, clips with terms): dicts of path, group, text, terms."""
-    free, with_terms = [], []
+def vocabulary_clips(folder: Path) -> list[dict]:
+    """The clips of a make_vocabulary_set.py manifest: dicts of path, group, text, terms."""
+    out = []
+    for line in (folder / "manifest.tsv").read_text().splitlines()[1:]:
+        f = line.split("\t")
+        terms = [t for t in (f[3] if len(f) > 3 else "").split("|") if t]
+        out.append({"path": folder / f[0], "group": "plain", "text": f[2], "terms": terms})
+    return out
+
+
+def clips(harm: Path, terms: Path) -> tuple[list[dict], list[dict]]:
+    """(term-free clips, clips with terms)."""
+    free = []
     for line in (harm / "manifest.tsv").read_text().splitlines()[1:]:
         file, group, _voice, text = line.split("\t")
         free.append({"path": harm / file, "group": group, "text": text, "terms": []})
-    for line in (VOCAB / "manifest.tsv").read_text().splitlines()[1:]:
-        f = line.split("\t")
-        terms = [t for t in (f[3] if len(f) > 3 else "").split("|") if t]
-        clip = {"path": VOCAB / f[0], "group": "plain", "text": f[2], "terms": terms}
-        (with_terms if terms else free).append(clip)
-    return free, with_terms
+    free += [c for c in vocabulary_clips(VOCAB) if not c["terms"]]
+    return free, [c for c in vocabulary_clips(terms) if c["terms"]]
 
 
 def transcribe(earshot: str, paths: list[Path], extra: list[str], out: Path) -> dict[Path, dict]:
@@ -69,11 +78,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("harm", type=Path)
     ap.add_argument("--lists", default="30,100,1000")
+    ap.add_argument("--terms", type=Path, default=VOCAB, help="folder of the utterances with terms (manifest.tsv)")
     ap.add_argument("--earshot", default=str(ROOT / "target/release/earshot"))
     ap.add_argument("--json", type=Path)
     ap.add_argument("extra", nargs="*", help="arguments for every earshot run (after --)")
     a = ap.parse_args()
-    free, with_terms = clips(a.harm)
+    free, with_terms = clips(a.harm, a.terms)
     paths = [c["path"] for c in free + with_terms]
     configs = [("none", [])] + [(n, ["--vocabulary-file", str(HERE / "lists" / f"{n}.txt")])
                                 for n in a.lists.split(",")]
@@ -120,7 +130,7 @@ def main() -> None:
               f" {groups}) | {al['inserted']} | {al['changed']}/{al['clips']} ({100 * al['changed'] / al['clips']:.1f} %)"
               f" | {row['decoder_s']:.1f} s |")
     if a.json:
-        a.json.write_text(json.dumps({"extra": a.extra, "results": table,
+        a.json.write_text(json.dumps({"extra": a.extra, "terms": str(a.terms), "results": table,
                                       "texts": {n: {str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p.name): r["text"]
                                                     for p, r in res.items()} for n, res in runs.items()}}, indent=1))
 

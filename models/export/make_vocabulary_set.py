@@ -3,9 +3,15 @@ terms a user would list, and utterances with none of them. Own sentences (not th
 as the corpus (piper joe-medium at three speeds, espeak-ng variants); deterministic.
 
     python models/export/make_vocabulary_set.py --out tests/fixtures/vocabulary
+    python models/export/make_vocabulary_set.py --said --out DIR
 
 Writes <id>.wav (16 kHz mono 16-bit) and manifest.tsv: file, voice, text, terms (the listed terms spoken in it,
 separated by `|`; empty for the utterances without any). terms.txt holds the whole term list, one per line.
+
+With `--said`, only the utterances with terms, each in the same voice as in the fixtures but with the names the
+voices read unlike people say them ("Tadhg" as "tad-g", "Niamh" as "nye-am") written for the synthesizer as they are
+said (`SAID`); the manifest keeps the real spelling. A second recall set for benches/vocabulary/harm.py `--terms`:
+it tells what the engine misses from what the synthetic voices get wrong.
 """
 
 from __future__ import annotations
@@ -22,6 +28,14 @@ TERMS = [
     "PostgreSQL", "Kubernetes", "Grafana", "nginx", "Redis", "Terraform", "Ansible", "Prometheus",
     "Raspberry Pi", "ESPHome", "Tasmota", "MQTT",
 ]
+
+# How people say the names the voices read wrongly (espeak-ng, which piper also phonemizes with: Tadhg t'adg,
+# Niamh n'aI@m, Oluwaseun '0lu:w,eIsVn, Joaquin dZ'oUkwIn, Redis rI#d'iz, ...), spelled for the synthesizer.
+SAID = {
+    "Tadhg": "Tyge", "Niamh": "Neeve", "Saoirse": "Seersha", "Oluwaseun": "Oh loo wah shay oon",
+    "Joaquin": "Wahkeen", "Nguyen": "Win", "Redis": "Red iss", "Kubernetes": "Koober netties",
+    "PostgreSQL": "Post gress Q L", "ESPHome": "E S P Home",
+}
 
 VOICES = ["joe", "joe-fast", "joe-slow", "espeak:en-us", "espeak:en-gb", "espeak:en-us+f3"]
 
@@ -122,23 +136,32 @@ WITHOUT_TERMS = [
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--said", action="store_true", help="the term utterances with the names said as people do")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     voice = piper_voice()
     scales = {"joe": 1.0, "joe-fast": 0.85, "joe-slow": 1.15}
     rows = []
     items = [(f"term{i + 1:02d}", text, terms) for i, (text, terms) in enumerate(WITH_TERMS)]
-    items += [(f"plain{i + 1:02d}", text, []) for i, text in enumerate(WITHOUT_TERMS)]
+    if not args.said:
+        items += [(f"plain{i + 1:02d}", text, []) for i, text in enumerate(WITHOUT_TERMS)]
     for k, (clip, text, terms) in enumerate(items):
         voice_name = VOICES[k % len(VOICES)]
+        spoken = text
+        if args.said:
+            for term in terms:
+                spoken = spoken.replace(term, SAID.get(term, term))
         if voice_name.startswith("espeak:"):
-            audio, rate = synth_espeak(voice_name.split(":", 1)[1], text)
+            audio, rate = synth_espeak(voice_name.split(":", 1)[1], spoken)
         else:
-            audio, rate = synth_piper(voice, text, scales[voice_name])
+            audio, rate = synth_piper(voice, spoken, scales[voice_name])
         audio = with_margins(resample(audio, rate, RATE_HZ), RATE_HZ)
         write_wav(args.out / f"{clip}.wav", audio, RATE_HZ)
         rows.append(f"{clip}.wav\t{voice_name}\t{text}\t{'|'.join(terms)}")
     (args.out / "manifest.tsv").write_text("file\tvoice\ttext\tterms\n" + "\n".join(rows) + "\n")
+    if args.said:
+        print(f"{len(items)} clips with names said as people say them")
+        return
     (args.out / "terms.txt").write_text("# The vocabulary-biasing dev set's term list (issue 13)\n" + "\n".join(TERMS) + "\n")
     spoken = {t for _, terms in WITH_TERMS for t in terms}
     assert spoken == set(TERMS), set(TERMS) ^ spoken
