@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -32,10 +31,7 @@ ROOT = HERE.parents[1]
 VOCAB = ROOT / "tests/fixtures/vocabulary"
 sys.path.insert(0, str(HERE.parent))
 from wer import edit_distance, normalize  # noqa: E402
-
-
-def words(text: str) -> str:
-    return " " + " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split()) + " "
+from make_harm_set import words  # noqa: E402
 
 
 def read_terms(path: Path) -> list[str]:

@@ -355,10 +355,13 @@ JARGON = (
 SETS = {"dev": (SENTENCES, 20261206, 0), "held-out": (HELD_OUT, 20261207, 5), "held-out-2": (HELD_OUT_2, 20261208, 9)}
 
 
+def words(text: str) -> str:
+    """`text` lower case, punctuation dropped, between spaces: a term is said in it when its `words` are inside."""
+    return " " + " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split()) + " "
+
+
 def unsaid(lists: dict[int, list[str]]) -> None:
     """Fail when a listed term is said in a term-free sentence."""
-    def words(text: str) -> str:
-        return " " + " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split()) + " "
     for name, (sentences, _, _) in SETS.items():
         said = [(t, x) for x in sentences for t in lists[1000] if words(t) in words(x)]
         assert not said, f"{name}: listed terms said in term-free sentences: {said}"
